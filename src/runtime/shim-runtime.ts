@@ -1,0 +1,334 @@
+// Drives containers from OCI bundles: with our native shim (dist/runtime/stack-shim),
+// which stays as each container's parent and records its life in a state file, or with
+// runc for parity checks and as an escape hatch (`--runtime runc`).
+
+import { spawn } from 'node:child_process';
+import { existsSync, watch } from 'node:fs';
+import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { RuntimeFailure } from '../common/errors.js';
+import type { ContainerUser, OciSpec } from './bundle.js';
+
+/** The shim built by scripts/build-shim.mjs, found from this module in dist/src/runtime. */
+export const DEFAULT_SHIM_PATH = resolve(import.meta.dirname, '../../runtime/stack-shim');
+
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
+
+/** What the shim's state file says (written atomically, so always whole). */
+export interface ContainerState {
+  id: string;
+  status: ContainerStatus;
+  /** The container's pid 1 as the host sees it. */
+  pid: number;
+  shimPid: number;
+  bundle: string;
+  log: string;
+  exitCode: number | null;
+  /** The signal that ended pid 1, if one did (exitCode is then 128 + signal). */
+  signal: number | null;
+  oomKilled: boolean;
+  createdAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Why the container failed to start: the step and the path or value it failed on. */
+  error: string | null;
+  cgroups: Array<{ controller: string; version: 1 | 2; path: string }>;
+}
+
+export interface LogEntry {
+  log: string;
+  stream: 'stdout' | 'stderr';
+  time: string;
+}
+
+export interface ExecRequest {
+  args: string[];
+  /** `NAME=value`, replacing or adding to the container's environment. */
+  env?: string[];
+  cwd?: string;
+  user?: ContainerUser;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StopOptions {
+  signal?: NodeJS.Signals;
+  /** Milliseconds to wait after `signal` before SIGKILL. */
+  graceMs?: number;
+}
+
+/** Signals the shim relays to pid 1; others go straight to the container's pid. */
+const FORWARDED: ReadonlySet<string> = new Set(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH']);
+
+interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runProcess(command: string, args: string[]): Promise<ProcessResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+function alive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Containers run by stack-shim; their state and logs live under stateRoot/<id>/. */
+export class ShimRuntime {
+  readonly shimPath: string;
+  readonly stateRoot: string;
+  private execCounter = 0;
+
+  constructor(options: { stateRoot: string; shimPath?: string }) {
+    this.stateRoot = options.stateRoot;
+    this.shimPath = options.shimPath ?? DEFAULT_SHIM_PATH;
+  }
+
+  stateDir(id: string): string {
+    return join(this.stateRoot, id);
+  }
+
+  statePath(id: string): string {
+    return join(this.stateDir(id), 'state.json');
+  }
+
+  logPath(id: string): string {
+    return join(this.stateDir(id), 'log.json');
+  }
+
+  /**
+   * Starts the bundle's process; resolves once it runs (after exec) with the state,
+   * or throws RuntimeFailure naming the step that failed (the shim's own message).
+   */
+  async start(id: string, bundleDir: string): Promise<ContainerState> {
+    if (!existsSync(this.shimPath)) {
+      throw new RuntimeFailure(`the runtime shim is not built (${this.shimPath} is missing); run: node scripts/build-shim.mjs`);
+    }
+    await mkdir(this.stateDir(id), { recursive: true });
+    const r = await runProcess(this.shimPath, [
+      'run', '--bundle', bundleDir, '--id', id, '--state', this.statePath(id), '--log', this.logPath(id),
+    ]);
+    if (r.code !== 0) {
+      const message = r.stderr.trim().replace(/^stack-shim: /, '') || `stack-shim exited with ${r.code ?? r.signal}`;
+      throw new RuntimeFailure(`container ${id} failed to start: ${message}`);
+    }
+    return this.state(id);
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    const text = await readFile(this.statePath(id), 'utf8');
+    return JSON.parse(text) as ContainerState;
+  }
+
+  /**
+   * Resolves with the final state once the container has stopped. When the shim died
+   * without recording the exit (killed with SIGKILL) and the container is gone as well,
+   * resolves as stopped with an error.
+   */
+  waitForExit(id: string, timeoutMs = 30_000): Promise<ContainerState> {
+    return new Promise((resolvePromise, reject) => {
+      let finished = false;
+      let checking = false;
+      let recheck = false;
+      const finish = (err: Error | null, state?: ContainerState): void => {
+        if (finished) return;
+        finished = true;
+        watcher.close();
+        clearInterval(poll);
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolvePromise(state as ContainerState);
+      };
+      const settle = (): void => {
+        checking = false;
+        // An event that came in while reading may be the one that says stopped.
+        if (recheck) {
+          recheck = false;
+          check();
+        }
+      };
+      const check = (): void => {
+        if (finished) return;
+        if (checking) {
+          recheck = true;
+          return;
+        }
+        checking = true;
+        this.state(id).then(
+          (s) => {
+            if (s.status === 'stopped') finish(null, s);
+            else if (!alive(s.shimPid) && !alive(s.pid)) {
+              // The shim was killed outright; the container is gone too, its exit unknown.
+              finish(null, { ...s, status: 'stopped', error: s.error ?? `the shim (pid ${s.shimPid}) exited without recording the container's exit` });
+            }
+            settle();
+          },
+          (err: NodeJS.ErrnoException) => {
+            // Before the first state is written there is no file yet; anything else is real.
+            if (err.code !== 'ENOENT') finish(err);
+            settle();
+          },
+        );
+      };
+      // inotify on the directory sees the rename that publishes each new state at once.
+      const watcher = watch(this.stateDir(id), () => check());
+      // The poll is only the safety net for a shim that dies without writing.
+      const poll = setInterval(check, 250);
+      const timer = setTimeout(() => finish(new RuntimeFailure(`container ${id} did not stop within ${timeoutMs} ms`)), timeoutMs);
+      check();
+    });
+  }
+
+  /** Sends a signal to the container's pid 1 (through the shim when it relays that signal). */
+  async kill(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const s = await this.state(id);
+    if (s.status !== 'running' && s.status !== 'created') {
+      throw new RuntimeFailure(`container ${id} is ${s.status}; cannot send ${signal}`);
+    }
+    const target = FORWARDED.has(signal) && alive(s.shimPid) ? s.shimPid : s.pid;
+    try {
+      process.kill(target, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+
+  /** stop_signal, then SIGKILL once the grace period is over; resolves with the final state. */
+  async stop(id: string, options: StopOptions = {}): Promise<ContainerState> {
+    const { signal = 'SIGTERM', graceMs = 10_000 } = options;
+    const s = await this.state(id);
+    if (s.status === 'stopped') return s;
+    await this.kill(id, signal);
+    try {
+      return await this.waitForExit(id, graceMs);
+    } catch (err) {
+      if (!(err instanceof RuntimeFailure)) throw err;
+    }
+    await this.kill(id, 'SIGKILL');
+    return this.waitForExit(id, 10_000);
+  }
+
+  /**
+   * Removes the container's cgroups, state and logs, and the bundle's config.json (and
+   * the bundle directory when that leaves it empty: a rootfs inside belongs to the caller).
+   */
+  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+    let bundle: string | undefined;
+    if (existsSync(this.statePath(id))) {
+      bundle = (await this.state(id)).bundle;
+      const args = ['delete', '--state', this.statePath(id)];
+      if (options.force) args.push('--force');
+      const r = await runProcess(this.shimPath, args);
+      if (r.code !== 0) {
+        throw new RuntimeFailure(`cannot delete container ${id}: ${r.stderr.trim().replace(/^stack-shim: /, '')}`);
+      }
+    }
+    await rm(this.stateDir(id), { recursive: true, force: true });
+    if (bundle) {
+      await unlink(join(bundle, 'config.json')).catch(ignoreMissing);
+      await rmdir(bundle).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'ENOENT') throw err;
+      });
+    }
+  }
+
+  /**
+   * Runs another process in a running container (its namespaces, cgroups, capabilities
+   * and user unless overridden), with env added to the container's own. Resolves with
+   * the exit code and output; throws RuntimeFailure when the process could not start.
+   */
+  async exec(id: string, request: ExecRequest): Promise<ExecResult> {
+    const s = await this.state(id);
+    if (s.status !== 'running') throw new RuntimeFailure(`cannot exec in container ${id}: it is ${s.status}`);
+    const config = JSON.parse(await readFile(join(s.bundle, 'config.json'), 'utf8')) as OciSpec;
+    const env = [...config.process.env];
+    for (const entry of request.env ?? []) {
+      const name = entry.split('=', 1)[0];
+      const at = env.findIndex((e) => e.split('=', 1)[0] === name);
+      if (at >= 0) env[at] = entry;
+      else env.push(entry);
+    }
+    const processSpec: OciSpec['process'] = {
+      ...config.process,
+      args: [...request.args],
+      env,
+      cwd: request.cwd ?? config.process.cwd,
+      user: request.user ?? config.process.user,
+    };
+    const processFile = join(this.stateDir(id), `exec-${process.pid}-${++this.execCounter}.json`);
+    await writeFile(processFile, JSON.stringify(processSpec), { mode: 0o600 });
+    try {
+      const r = await runProcess(this.shimPath, ['exec', '--state', this.statePath(id), '--process', processFile]);
+      const failure = /(?:^|\n)stack-shim: (.*)\n?$/.exec(r.stderr);
+      if ((r.code === 125 || r.code === 126) && failure) {
+        throw new RuntimeFailure(`cannot exec in container ${id}: ${failure[1]}`);
+      }
+      return { exitCode: r.code ?? 128, stdout: r.stdout, stderr: r.stderr };
+    } finally {
+      await unlink(processFile).catch(ignoreMissing);
+    }
+  }
+
+  /** The json-file log so far. */
+  async logs(id: string): Promise<LogEntry[]> {
+    let text: string;
+    try {
+      text = await readFile(this.logPath(id), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogEntry);
+  }
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err;
+}
+
+export interface RuncResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The same bundles under runc, in the foreground; `root` keeps runc's state out of /run/runc. */
+export class RuncRuntime {
+  constructor(readonly options: { root: string; runcPath?: string }) {}
+
+  private get runc(): string {
+    return this.options.runcPath ?? 'runc';
+  }
+
+  /** Runs the bundle to completion (runc removes the container afterwards). */
+  async run(id: string, bundleDir: string): Promise<RuncResult> {
+    const r = await runProcess(this.runc, ['--root', this.options.root, 'run', '--bundle', bundleDir, id]);
+    if (r.code === null) throw new RuntimeFailure(`runc run ${id} ended by ${r.signal}`);
+    return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Removes whatever a failed run left (a container stuck in `created`, its cgroups). */
+  async delete(id: string): Promise<void> {
+    await runProcess(this.runc, ['--root', this.options.root, 'delete', '--force', id]);
+  }
+}

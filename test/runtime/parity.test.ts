@@ -1,0 +1,102 @@
+// One bundle, two runtimes: runc (Debian's, the reference) and our shim must show the
+// process the same world: pid 1, hostname, capability sets, no_new_privs, the mount
+// table's shape, /dev, its cgroups, network interfaces, user and exit code. Also times
+// spawn-to-exit of /bin/true under each (median of 10) and prints the figures.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeBundle, type ContainerSpec } from '../../src/runtime/bundle.js';
+import { RuncRuntime } from '../../src/runtime/shim-runtime.js';
+import { leftoverCgroups, makeHarness, skipReason } from './fixtures.js';
+
+const runcMissing = spawnSync('runc', ['--version']).status !== 0 ? 'parity needs runc (apt-get install runc)' : undefined;
+const reason = skipReason() ?? runcMissing;
+if (reason) {
+  t.plan(0, reason);
+} else {
+  const h = makeHarness('parity');
+  t.teardown(() => h.cleanup());
+  const runcRoot = join(h.root, 'runc-state');
+  mkdirSync(runcRoot);
+  const runc = new RuncRuntime({ root: runcRoot });
+
+  const probe = [
+    'echo pid=$$',
+    'hostname',
+    'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs)" /proc/self/status | tr -d "\\t"',
+    'echo mounts:; awk \'{print $2, $3}\' /proc/self/mounts',
+    'echo dev: $(ls -A /dev)',
+    'echo cgroups:; grep -E ":(memory|cpu|pids)(,[a-z]+)*:" /proc/self/cgroup | sed "s/^[0-9]*://"',
+    'echo net: $(ls /sys/class/net)',
+    'id',
+    'echo umask=$(umask) cwd=$(pwd)',
+    'exit 5',
+  ].join('; ');
+
+  t.test('runc and the shim show the process the same world', async (t) => {
+    const id = h.newId();
+    const spec: Omit<ContainerSpec, 'rootfs'> = {
+      args: ['sh', '-c', probe],
+      hostname: 'parity',
+      cwd: '/tmp',
+      user: { uid: 1000, gid: 1000, additionalGids: [29] },
+      capAdd: ['NET_ADMIN'],
+      resources: { memoryBytes: 64 << 20, pidsLimit: 30, cpuShares: 256 },
+      cgroupsPath: `stack-${id}`,
+    };
+    const asRoot = { ...spec, user: undefined };
+    for (const [label, s] of [['as a user', spec], ['as root', asRoot]] as const) {
+      const bundle = await writeBundle(join(h.root, 'bundles', `${id}-${label.replace(' ', '-')}`), { ...s, rootfs: h.rootfs });
+      const underRunc = await runc.run(`${id}-runc`, bundle);
+      await runc.delete(`${id}-runc`);
+      t.equal(underRunc.stderr, '', `${label}: runc ran cleanly`);
+      t.same(leftoverCgroups(id), [], `${label}: runc removed its cgroups, so the shim can use the same path`);
+
+      const shimId = h.newId();
+      await h.runtime.start(shimId, bundle);
+      const state = await h.runtime.waitForExit(shimId, 10_000);
+      const logs = await h.runtime.logs(shimId);
+      const stdout = logs.filter((l) => l.stream === 'stdout').map((l) => l.log).join('');
+      const stderr = logs.filter((l) => l.stream === 'stderr').map((l) => l.log).join('');
+      await h.runtime.delete(shimId);
+
+      t.equal(stderr, '', `${label}: the shim ran cleanly`);
+      t.equal(stdout, underRunc.stdout, `${label}: the same view from inside`);
+      t.equal(state.exitCode, underRunc.exitCode, `${label}: the same exit code`);
+      t.equal(state.exitCode, 5);
+      t.match(stdout, /^pid=1\nparity\n/);
+      t.match(stdout, new RegExp(`\nmemory:/.*stack-${id}\n`), `${label}: in its own memory cgroup`);
+    }
+  });
+
+  t.test('spawn to exit of /bin/true: shim vs runc (median of 10)', async (t) => {
+    const median = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      return ((s[4] ?? 0) + (s[5] ?? 0)) / 2;
+    };
+    const shimTimes: number[] = [];
+    const runcTimes: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const id = h.newId();
+      // Deleting a container removes its bundle's config.json, so each run gets its own.
+      const bundle = await writeBundle(join(h.root, 'bundles', id), { rootfs: h.rootfs, args: ['/bin/true'] });
+      const started = performance.now();
+      await h.runtime.start(id, bundle);
+      const state = await h.runtime.waitForExit(id, 10_000);
+      shimTimes.push(performance.now() - started);
+      t.equal(state.exitCode, 0);
+      await h.runtime.delete(id);
+      await writeBundle(bundle, { rootfs: h.rootfs, args: ['/bin/true'] });
+
+      const runcStarted = performance.now();
+      const r = await runc.run(`bench-${process.pid}-${i}`, bundle);
+      runcTimes.push(performance.now() - runcStarted);
+      t.equal(r.exitCode, 0);
+    }
+    const figures = `shim ${median(shimTimes).toFixed(1)} ms, runc ${median(runcTimes).toFixed(1)} ms, ratio ${(median(shimTimes) / median(runcTimes)).toFixed(2)}`;
+    t.comment(`/bin/true spawn to exit, median of 10: ${figures}`);
+    t.comment(`shim runs: ${shimTimes.map((x) => x.toFixed(1)).join(' ')}`);
+    t.comment(`runc runs: ${runcTimes.map((x) => x.toFixed(1)).join(' ')}`);
+  });
+}
