@@ -10,6 +10,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Problem, SourcePosition } from '../common/errors.js';
 import { mergeServiceDefinitions } from './merge.js';
 import { copyAllPositions, entryPosition, formatPath, locate } from './positions.js';
+import { closestName } from './did-you-mean.js';
 
 type Mapping = Record<string, unknown>;
 
@@ -315,32 +316,6 @@ function mapItems(list: readonly unknown[], change: (value: unknown) => unknown)
   const out = list.map(change);
   copyAllPositions(list, out);
   return out;
-}
-
-/** The candidate closest to `name` by edit distance, when close enough to be a typo. */
-function closestName(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 function positionField(position: SourcePosition | undefined): { position?: SourcePosition } {

@@ -13,6 +13,7 @@ import type { Document, Node as YamlNode, YAMLMap, YAMLSeq, Scalar } from 'yaml'
 import type { Problem, SourcePosition } from '../common/errors.js';
 import { entryPosition as entryPositionOf, setContainerPosition, setEntryPosition, formatPath, type PathSegment } from './positions.js';
 import { RESET, markOverride } from './tags.js';
+import { closestName } from './did-you-mean.js';
 
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export const MAX_DEPTH = 64;
@@ -280,6 +281,19 @@ class Converter {
     return positionAt(this.lc, this.file, offset);
   }
 
+  private anchorNames(): string[] {
+    const names: string[] = [];
+    const visit = (node: unknown): void => {
+      if (!node || typeof node !== 'object') return;
+      const anchor = (node as { anchor?: string }).anchor;
+      if (anchor) names.push(anchor);
+      if (isMap(node)) for (const pair of node.items) { visit(pair.key); visit(pair.value); }
+      else if (isSeq(node)) for (const item of node.items) visit(item);
+    };
+    visit(this.doc.contents);
+    return names;
+  }
+
   convert(node: YamlNode | null, path: PathSegment[], depth: number): unknown {
     if (node === null || node === undefined) return null;
     if (this.bombReported) return null;
@@ -292,7 +306,13 @@ class Converter {
     if (isAlias(node)) {
       const target = node.resolve(this.doc) as YamlNode | undefined;
       if (!target) {
-        this.problems.push({ path: formatPath(path), message: `unknown alias *${node.source}: define the anchor &${node.source} before using it`, position: this.positionOf(node) });
+        const close = closestName(node.source, this.anchorNames());
+        this.problems.push({
+          path: formatPath(path),
+          message: `unknown alias *${node.source}: define the anchor &${node.source} before using it`,
+          position: this.positionOf(node),
+          ...(close ? { hint: `did you mean *${close}?` } : {}),
+        });
         return null;
       }
       if (!this.charge(this.sizeOf(target, 0), node, path)) return null;
@@ -339,6 +359,14 @@ class Converter {
   private convertNode(node: YamlNode, path: PathSegment[], depth: number, charged: boolean): unknown {
     const tag = node.tag;
     if (tag === '!reset') return RESET;
+    if (tag !== undefined && tag.startsWith('!') && tag !== '!override') {
+      this.problems.push({
+        path: formatPath(path),
+        message: `unknown YAML tag ${tag}: stack files know only !reset and !override`,
+        position: this.positionOf(node),
+      });
+      return null;
+    }
     let value: unknown;
     if (isMap(node)) value = this.convertMap(node as YAMLMap, path, depth, charged);
     else if (isSeq(node)) value = this.convertSeq(node as YAMLSeq, path, depth, charged);
@@ -390,6 +418,7 @@ class Converter {
     const sources: YamlNode[] = isSeq(source) ? (source.items as YamlNode[]) : [source];
     for (const s of sources) {
       const merged = this.convert(s, path, depth + 1);
+      if (merged === null && isAlias(s)) continue; // an unknown alias, reported by convert
       if (typeof merged !== 'object' || merged === null || Array.isArray(merged)) {
         this.problems.push({ path: formatPath(path), message: 'the "<<" merge key takes a mapping alias like "<<: *defaults" or a list of them', position: this.positionOf(s) });
         continue;
