@@ -40,11 +40,26 @@ export function sortProblems(problems: Problem[]): Problem[] {
   });
 }
 
+/**
+ * Two stages may fault the same value (interpolation could not make "many" a number,
+ * then the schema wants a number there): one report per place is enough.
+ */
+function withoutEchoes(sorted: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return sorted.filter((p) => {
+    if (!p.position) return true;
+    const key = `${p.position.file}:${p.position.line}:${p.position.col}\0${p.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /** The user's stack file is wrong; carries every problem found. Exit code 15 like Compose's invalid-config. */
 export class InvalidStackFileError extends Error {
   readonly problems: Problem[];
   constructor(problems: Problem[], options?: { cause?: unknown }) {
-    const sorted = sortProblems(problems);
+    const sorted = withoutEchoes(sortProblems(problems));
     super(sorted.map(formatProblem).join('\n'), options);
     this.name = 'InvalidStackFileError';
     this.problems = sorted;

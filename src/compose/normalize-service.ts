@@ -32,6 +32,7 @@ import type { Parsed } from './short-syntax/parsed.js';
 import { parsePortLongSyntax, parsePortShortSyntax } from './short-syntax/ports.js';
 import { parseBytes, parseCpus } from './short-syntax/units.js';
 import { hostPath, parseVolumeLongSyntax, parseVolumeShortSyntax, type HostPaths } from './short-syntax/volumes.js';
+import { closestName } from './did-you-mean.js';
 
 type Raw = Record<string, unknown>;
 
@@ -296,7 +297,7 @@ class ServiceBuilder {
       refs.push(ref);
       const text = this.ctx.readFile(abs);
       if (text === undefined) {
-        if (ref.required) this.ctx.report(where, `${what} ${abs} not found: create it or mark it "required: false"`);
+        if (ref.required) this.ctx.report(where, `${what} ${this.displayPath(abs)} not found: create it or mark it "required: false"`);
         return;
       }
       const parsedFile = parseEnvFile(text, this.displayPath(abs), (n: string) => this.ctx.env[n]);
@@ -394,7 +395,7 @@ class ServiceBuilder {
       const mount = this.ok(result, where);
       if (!mount) return;
       if (mount.type === 'volume' && mount.source !== undefined && !this.ctx.declared.volumes.has(mount.source)) {
-        this.ctx.report(where, `named volume "${mount.source}" is not declared: add it under the top-level "volumes" key`);
+        this.ctx.report(where, `named volume "${mount.source}" is not declared: add it under the top-level "volumes" key${didYouMean(mount.source, this.ctx.declared.volumes)}`);
       }
       out.push(mount);
       copyEntryPosition(value, i, out, out.length - 1);
@@ -406,7 +407,7 @@ class ServiceBuilder {
     const out: Record<string, ServiceNetwork | null> = {};
     const use = (network: string, config: unknown, where: DocPath, from: object, key: PathSegment): void => {
       if (network !== 'default' && !this.ctx.declared.networks.has(network)) {
-        this.ctx.report(where, `network "${network}" is not declared: add it under the top-level "networks" key`);
+        this.ctx.report(where, `network "${network}" is not declared: add it under the top-level "networks" key${didYouMean(network, this.ctx.declared.networks)}`);
       }
       out[network] = isRecord(config) ? this.serviceNetwork(config) : null;
       copyEntryPosition(from, key, out, network);
@@ -567,7 +568,7 @@ class ServiceBuilder {
       // Written as a string, a mode is octal, as in chmod ("0440").
       else if (typeof spec.mode === 'string' && /^[0-7]+$/.test(spec.mode)) ref.mode = parseInt(spec.mode, 8);
       if (!declared.has(ref.source)) {
-        this.ctx.report([...path, i], `${kind.slice(0, -1)} "${ref.source}" is not declared: add it under the top-level "${kind}" key`);
+        this.ctx.report([...path, i], `${kind.slice(0, -1)} "${ref.source}" is not declared: add it under the top-level "${kind}" key${didYouMean(ref.source, declared)}`);
       }
       out.push(ref);
       copyEntryPosition(value, i, out, out.length - 1);
@@ -697,6 +698,12 @@ export function keyValues<T extends string | null>(
     }
   }
   return out;
+}
+
+/** ` (did you mean "x"?)` when a declared name is close to the one written. */
+function didYouMean(name: string, declared: ReadonlySet<string>): string {
+  const close = closestName(name, declared);
+  return close ? ` (did you mean "${close}"?)` : '';
 }
 
 export function isRecord(v: unknown): v is Raw {

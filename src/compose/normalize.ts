@@ -97,6 +97,7 @@ export function normalizeProject(doc: Doc, options: NormalizeOptions): { project
   }
   for (const key of ['name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models']) copyEntryPosition(doc, key, project);
   copyEntryPosition(doc, 'services', project, 'disabledServices');
+  checkExternalResources(doc, report);
   const self = containerPosition(doc);
   if (self) setContainerPosition(project, self);
 
@@ -149,6 +150,26 @@ function checkDependencies(
         report(paths[name]?.[dep] ?? ['services', name, 'depends_on', dep], `service "${name}" depends on "${dep}", which is disabled by its profiles: ${how}`, 'key');
       }
       if (off || !spec.required) delete service.depends_on[dep];
+    }
+  }
+}
+
+/** Settings that make no sense for a resource made outside the project. */
+const NOT_FOR_EXTERNAL: Record<string, readonly string[]> = {
+  networks: ['driver', 'driver_opts', 'ipam', 'internal', 'attachable', 'enable_ipv6'],
+  volumes: ['driver', 'driver_opts'],
+  secrets: ['file', 'environment', 'content'],
+  configs: ['file', 'environment', 'content'],
+};
+
+function checkExternalResources(doc: Doc, report: (path: DocPath, message: string, part?: 'key' | 'value') => void): void {
+  for (const [kind, keys] of Object.entries(NOT_FOR_EXTERNAL)) {
+    for (const [name, spec] of Object.entries(section(doc[kind]))) {
+      if (!isRecord(spec) || !isExternal(spec)) continue;
+      for (const key of keys) {
+        if (spec[key] === undefined) continue;
+        report([kind, name, key], `${kind.slice(0, -1)} "${name}" is external, so it cannot set "${key}": it is made outside this project; remove "${key}" or "external"`, 'key');
+      }
     }
   }
 }

@@ -208,7 +208,7 @@ t.test('env_file: read in order, optional ones may be missing, environment wins'
 `,
     { files },
   );
-  t.strictSame(r.messages, [`compose.yaml:13:15: services.cron.env_file: env file ${DIR}/.env.missing not found: create it or mark it "required: false"`]);
+  t.strictSame(r.messages, [`compose.yaml:13:15: services.cron.env_file: env file .env.missing not found: create it or mark it "required: false"`]);
   t.strictSame(r.project.services.api!.environment, { LEVEL: 'debug', REGION: 'eu', NAME: 'api' });
   t.strictSame(r.project.services.api!.env_file, [
     { path: `${DIR}/.env.common`, required: true },
@@ -683,7 +683,7 @@ t.test('label_file, empty keys, network_mode with networks, build secrets, condi
     'compose.yaml:5:17: services.app.build.secrets[0]: secret "npm_token" is not declared: add it under the top-level "secrets" key',
     'compose.yaml:11:15: services.app.networks: "networks" cannot be used together with network_mode "host": remove one of them',
     'compose.yaml:14:20: services.app.depends_on.db.condition: unknown condition "service_ready": use service_started, service_healthy or service_completed_successfully',
-    `compose.yaml:18:9: services.db.label_file[0]: label file ${DIR}/missing.labels not found: create it or mark it "required: false"`,
+    `compose.yaml:18:9: services.db.label_file[0]: label file missing.labels not found: create it or mark it "required: false"`,
   ]);
   const app = r.project.services.app!;
   t.strictSame(app.labels, { team: 'web', tier: 'frontend' });
