@@ -1,0 +1,93 @@
+// Benchmark: CLI start (`stack --version`) and `stack config` on a 200-service file,
+// each as a whole process, median of several runs; beside docker-compose (Debian's
+// docker-compose package) doing the same where it is installed. Prints ratios from
+// one run; it asserts nothing.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const STACK = join(ROOT, 'bin/stack.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+export function largeStackFile(services: number): string {
+  const lines = ['name: bench', 'x-common: &common', '  restart: unless-stopped', '  logging:', '    driver: json-file', '    options:', '      max-size: "10m"', 'services:'];
+  for (let i = 0; i < services; i++) {
+    lines.push(
+      `  svc${i}:`,
+      '    <<: *common',
+      `    image: registry.example.test/team/svc${i}:\${TAG:-1.0}`,
+      `    command: ["serve", "--port", "80${String(i % 100).padStart(2, '0')}"]`,
+      '    environment:',
+      `      SERVICE_NAME: svc${i}`,
+      '      LOG_LEVEL: ${LOG_LEVEL:-info}',
+      `    ports: ["127.0.0.1:${20000 + i}:80"]`,
+      `    volumes: ["data${i}:/var/lib/data", "./config/svc${i}:/etc/svc:ro"]`,
+      '    networks: [front, back]',
+      '    healthcheck:',
+      '      test: ["CMD", "true"]',
+      '      interval: 10s',
+      '      timeout: 3s',
+      '      retries: 3',
+      `    labels: { team: core, index: "${i}" }`,
+    );
+    if (i > 0) lines.push('    depends_on:', `      svc${i - 1}:`, '        condition: service_started');
+  }
+  lines.push('networks:', '  front: {}', '  back: { internal: true }', 'volumes:');
+  for (let i = 0; i < services; i++) lines.push(`  data${i}: {}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function medianMs(cmd: string, args: string[], cwd: string): { ms: number; ok: boolean } {
+  const times: number[] = [];
+  let ok = true;
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TAG: '2.0' } });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (r.status !== 0) {
+      ok = false;
+      process.stderr.write(`${cmd} ${args.join(' ')} failed: ${r.stderr}\n`);
+      break;
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)]!, ok };
+}
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+function main(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-bench-'));
+  try {
+    writeFileSync(join(dir, 'compose.yaml'), largeStackFile(200));
+    const rows: [string, number, number | undefined][] = [];
+    const node = medianMs(process.execPath, ['-e', ''], dir);
+    const version = medianMs(process.execPath, [STACK, '--version'], dir);
+    const config = medianMs(process.execPath, [STACK, 'config'], dir);
+    let peerVersion: number | undefined;
+    let peerConfig: number | undefined;
+    if (has('docker-compose')) {
+      peerVersion = medianMs('docker-compose', ['version', '--short'], dir).ms;
+      peerConfig = medianMs('docker-compose', ['config'], dir).ms;
+    }
+    rows.push(['node -e "" (floor)', node.ms, undefined]);
+    rows.push(['--version (CLI start)', version.ms, peerVersion]);
+    rows.push(['config, 200 services', config.ms, peerConfig]);
+    console.log(`median of ${RUNS} runs, wall ms; peer: docker-compose ${peerVersion === undefined ? '(not installed)' : ''}`);
+    console.log('what                       stack    peer   peer/stack');
+    for (const [what, ours, peer] of rows) {
+      const ratio = peer === undefined ? '' : `${(peer / ours).toFixed(2)}x`;
+      console.log(`${what.padEnd(26)} ${ours.toFixed(1).padStart(6)} ${peer === undefined ? '     -' : peer.toFixed(1).padStart(6)}   ${ratio}`);
+    }
+    if (!version.ok || !config.ok) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();

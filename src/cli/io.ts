@@ -1,0 +1,13 @@
+// What a command may touch of the outside world, passed in so commands run in-process
+// in tests with captured output and a chosen environment.
+
+export interface CliIO {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+export function processIO(): CliIO {
+  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
+}
