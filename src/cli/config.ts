@@ -48,7 +48,9 @@ export function runConfig(args: ConfigArgs, io: CliIO): void {
 
   const selected = selectServices(project, args.service ?? []);
   const doc = toCanonicalDocument(selected);
-  io.stdout.write(args.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false }));
+  // Printed as YAML 1.1 so that strings like "yes" and "on" stay quoted: older readers
+  // (docker-compose v1, PyYAML) would take them for booleans.
+  io.stdout.write(args.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }));
 }
 
 function printLines(io: CliIO, lines: string[]): void {

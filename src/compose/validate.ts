@@ -107,7 +107,7 @@ function describeErrors(doc: unknown, errors: AjvError[]): Array<{ problem: Prob
 
   for (const err of errors) {
     const path = toPath(err.instancePath);
-    if (summarized.some((p) => isWithin(err.instancePath, p) && !(err.instancePath === p && isBranchOf(err)))) {
+    if (summarized.some((p) => isWithin(err.instancePath, p) && !(err.instancePath === p && !isBranchOf(err)))) {
       continue;
     }
     switch (err.keyword) {
