@@ -7,38 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { largeStackFile } from './large-stack-file.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const STACK = join(ROOT, 'bin/stack.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-
-export function largeStackFile(services: number): string {
-  const lines = ['name: bench', 'x-common: &common', '  restart: unless-stopped', '  logging:', '    driver: json-file', '    options:', '      max-size: "10m"', 'services:'];
-  for (let i = 0; i < services; i++) {
-    lines.push(
-      `  svc${i}:`,
-      '    <<: *common',
-      `    image: registry.example.test/team/svc${i}:\${TAG:-1.0}`,
-      `    command: ["serve", "--port", "80${String(i % 100).padStart(2, '0')}"]`,
-      '    environment:',
-      `      SERVICE_NAME: svc${i}`,
-      '      LOG_LEVEL: ${LOG_LEVEL:-info}',
-      `    ports: ["127.0.0.1:${20000 + i}:80"]`,
-      `    volumes: ["data${i}:/var/lib/data", "./config/svc${i}:/etc/svc:ro"]`,
-      '    networks: [front, back]',
-      '    healthcheck:',
-      '      test: ["CMD", "true"]',
-      '      interval: 10s',
-      '      timeout: 3s',
-      '      retries: 3',
-      `    labels: { team: core, index: "${i}" }`,
-    );
-    if (i > 0) lines.push('    depends_on:', `      svc${i - 1}:`, '        condition: service_started');
-  }
-  lines.push('networks:', '  front: {}', '  back: { internal: true }', 'volumes:');
-  for (let i = 0; i < services; i++) lines.push(`  data${i}: {}`);
-  return `${lines.join('\n')}\n`;
-}
 
 function medianMs(cmd: string, args: string[], cwd: string): { ms: number; ok: boolean } {
   const times: number[] = [];
@@ -68,12 +41,12 @@ function main(): void {
     const rows: [string, number, number | undefined][] = [];
     const node = medianMs(process.execPath, ['-e', ''], dir);
     const version = medianMs(process.execPath, [STACK, '--version'], dir);
-    const config = medianMs(process.execPath, [STACK, 'config'], dir);
+    const config = medianMs(process.execPath, [STACK, '-p', 'bench', 'config'], dir);
     let peerVersion: number | undefined;
     let peerConfig: number | undefined;
     if (has('docker-compose')) {
       peerVersion = medianMs('docker-compose', ['version', '--short'], dir).ms;
-      peerConfig = medianMs('docker-compose', ['config'], dir).ms;
+      peerConfig = medianMs('docker-compose', ['-p', 'bench', 'config'], dir).ms;
     }
     rows.push(['node -e "" (floor)', node.ms, undefined]);
     rows.push(['--version (CLI start)', version.ms, peerVersion]);

@@ -1,11 +1,8 @@
-// The top of the CLI: builds the command table, runs one command, and is the only
-// place that turns errors into messages and exit codes.
+// The top of the CLI: runs one command line (the command table is in commands.ts)
+// and is the only place that turns errors into messages and exit codes.
 
 import { createRequire } from 'node:module';
-import yargs from 'yargs';
 import { ConflictError, InvalidStackFileError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
-import { configCommand } from './config.js';
-import { withGlobalOptions } from './global-options.js';
 import { processIO, type CliIO } from './io.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, invalidStackFile: 15, internal: 70, interrupted: 130 } as const;
@@ -17,52 +14,19 @@ export function stackVersion(): string {
 
 /** Run one command line; resolves to the exit code. Never throws for user errors. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
-  const parser = withGlobalOptions(yargs([...argv]))
-    .scriptName('stack')
-    .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
-    .command(configCommand(io))
-    .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
-    .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
-    .strict()
-    .version(stackVersion())
-    .help()
-    .alias('help', 'h')
-    .alias('version', 'V')
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
-    });
-  const out = captureYargsOutput(parser, io);
+  // The version is asked for by scripts and shell prompts: answer it without loading
+  // the command table (yargs alone costs ~70 ms to load).
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${stackVersion()}\n`);
+    return EXIT.ok;
+  }
   try {
-    await parser.parseAsync();
-    out.flush();
+    const { runCommandLine } = await import('./commands.js');
+    await runCommandLine(argv, io);
     return EXIT.ok;
   } catch (err) {
-    out.flush();
     return reportError(err, io);
   }
-}
-
-/**
- * yargs prints help and version through console.log; route that to the injected
- * stdout so in-process runs capture it and nothing leaks to the test's terminal.
- */
-function captureYargsOutput(parser: ReturnType<typeof yargs>, io: CliIO) {
-  let text = '';
-  parser.showHelpOnFail(false);
-  const originalLog = console.log;
-  const originalError = console.error;
-  console.log = (...parts: unknown[]) => { text += `${parts.join(' ')}\n`; };
-  console.error = (...parts: unknown[]) => { io.stderr.write(`${parts.join(' ')}\n`); };
-  return {
-    flush() {
-      console.log = originalLog;
-      console.error = originalError;
-      if (text) io.stdout.write(text);
-      text = '';
-    },
-  };
 }
 
 export function reportError(err: unknown, io: CliIO): number {

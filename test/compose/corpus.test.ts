@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { toCanonicalDocument } from '../../src/compose/canonical.js';
 import { machineLoaderHost } from '../../src/compose/host.js';
 import { loadProject } from '../../src/compose/load.js';
+import { toYaml } from '../../src/cli/yaml-output.js';
+import { parse as parseYaml } from 'yaml';
 
 const CORPUS = resolve(import.meta.dirname, '../../../test/fixtures/corpus');
 
@@ -29,6 +31,9 @@ for (const scenario of scenarios) {
     const first = loadProject(options, host);
     t.same(Object.keys(first.project.services).sort(), [...expect.services].sort(), 'active services');
     const again = loadProject(options, host);
-    t.equal(JSON.stringify(toCanonicalDocument(again.project)), JSON.stringify(toCanonicalDocument(first.project)), 'stable output');
+    const canonical = toCanonicalDocument(first.project);
+    t.equal(JSON.stringify(toCanonicalDocument(again.project)), JSON.stringify(canonical), 'stable output');
+    t.same(parseYaml(toYaml(canonical)), canonical, 'the YAML printed reads back as the same data');
+    t.same(parseYaml(toYaml(canonical), { version: '1.1' }), canonical, 'also for a YAML 1.1 reader');
   });
 }
