@@ -11,8 +11,8 @@ import type { Problem, SourcePosition } from '../common/errors.js';
 import { mergeServiceDefinitions } from './merge.js';
 import { copyAllPositions, entryPosition, formatPath, locate } from './positions.js';
 import { closestName } from './did-you-mean.js';
+import { has, isMapping, put, type Mapping } from './mapping.js';
 
-type Mapping = Record<string, unknown>;
 
 export interface ExtendsContext {
   /** Absolute path of the document being resolved. */
@@ -322,15 +322,5 @@ function positionField(position: SourcePosition | undefined): { position?: Sourc
   return position ? { position } : {};
 }
 
-function put(target: Mapping, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
 
-function has(target: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(target, key);
-}
 
-function isMapping(v: unknown): v is Mapping {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -9,6 +9,7 @@
 
 import type { Problem } from '../common/errors.js';
 import { copyAllPositions, formatPath, locate, type PathSegment } from './positions.js';
+import { put } from './mapping.js';
 import { isOverride, markOverride } from './tags.js';
 
 export type Lookup = (name: string) => string | undefined;
@@ -162,7 +163,7 @@ export function interpolateDocument(doc: unknown, env: Readonly<Record<string, s
     }
     if (typeof value === 'object' && value !== null) {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = walk(v, [...path, k]);
+      for (const [k, v] of Object.entries(value)) put(out, k, walk(v, [...path, k]));
       carryOver(value, out);
       return out;
     }

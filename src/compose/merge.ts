@@ -24,8 +24,8 @@ import {
 import { parsePortLongSyntax, parsePortShortSyntax } from './short-syntax/ports.js';
 import { parseVolumeShortSyntax } from './short-syntax/volumes.js';
 import { RESET, isOverride, isReset, markOverride } from './tags.js';
+import { has, isMapping, put, type Mapping } from './mapping.js';
 
-type Mapping = Record<string, unknown>;
 
 export interface MergeResult {
   value: Mapping;
@@ -602,19 +602,8 @@ function scalarText(v: unknown): string {
   return typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-/** Assign without `__proto__` changing the object's prototype. */
-function put(target: Mapping, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
 
-function has(target: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(target, key);
-}
 
-function isMapping(v: unknown): v is Mapping {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isContainer(v: unknown): v is object {
   return typeof v === 'object' && v !== null;

@@ -14,6 +14,7 @@ import type { Problem, SourcePosition } from '../common/errors.js';
 import { entryPosition as entryPositionOf, setContainerPosition, setEntryPosition, formatPath, type PathSegment } from './positions.js';
 import { RESET, markOverride } from './tags.js';
 import { closestName } from './did-you-mean.js';
+import { has, put } from './mapping.js';
 
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 export const MAX_DEPTH = 64;
@@ -432,7 +433,7 @@ class Converter {
       const valueNode = pair.value as YamlNode | null;
       // `key:` with nothing after it has no value node; point at the key.
       const valuePos = valueNode && valueNode.range && valueNode.range[1] > valueNode.range[0] ? this.positionOf(valueNode) : keyPos;
-      out[key] = this.child(valueNode, [...path, key], depth, charged);
+      put(out, key, this.child(valueNode, [...path, key], depth, charged));
       setEntryPosition(out, key, { key: keyPos, value: valuePos });
     }
     // `<<: *base` or `<<: [*a, *b]`: keys written in the mapping win, then earlier sources.
@@ -450,8 +451,8 @@ class Converter {
         continue;
       }
       for (const [k, v] of Object.entries(merged)) {
-        if (Object.prototype.hasOwnProperty.call(out, k)) continue;
-        out[k] = v;
+        if (has(out, k)) continue;
+        put(out, k, v);
         const pos = this.positionOfEntry(merged, k) ?? { value: this.positionOf(s) };
         setEntryPosition(out, k, pos);
       }

@@ -129,3 +129,12 @@ t.test('deep nesting is refused quickly, flow and block', async (t) => {
 t.test('complex keys are refused', async (t) => {
   t.match(messages('? [a, b]\n: 1\n')[0], /a mapping key must be a plain value/);
 });
+
+t.test('a key named __proto__ is an ordinary key, never a prototype', async (t) => {
+  const r = parse('services:\n  __proto__:\n    image: evil\n  web:\n    <<: { __proto__: { polluted: true } }\n    image: a\n');
+  const services = (r.value as Record<string, any>).services;
+  t.same(Object.keys(services), ['__proto__', 'web']);
+  t.equal(Object.getPrototypeOf(services), Object.prototype);
+  t.equal(({} as Record<string, unknown>).polluted, undefined);
+  t.equal(services.web.polluted, undefined);
+});
