@@ -1,7 +1,7 @@
 // One bundle, two runtimes: runc (Debian's, the reference) and our shim must show the
 // process the same world: pid 1, hostname, capability sets, no_new_privs, the mount
-// table's shape, /dev, its cgroups, network interfaces, user and exit code. Also times
-// spawn-to-exit of /bin/true under each (median of 10) and prints the figures.
+// table's shape, /dev, its cgroups, network interfaces, user and exit code. (Their
+// start times are compared in bench/runtime.ts.)
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -68,35 +68,5 @@ if (reason) {
       t.match(stdout, /^pid=1\nparity\n/);
       t.match(stdout, new RegExp(`\nmemory:/.*stack-${id}\n`), `${label}: in its own memory cgroup`);
     }
-  });
-
-  t.test('spawn to exit of /bin/true: shim vs runc (median of 10)', async (t) => {
-    const median = (xs: number[]): number => {
-      const s = [...xs].sort((a, b) => a - b);
-      return ((s[4] ?? 0) + (s[5] ?? 0)) / 2;
-    };
-    const shimTimes: number[] = [];
-    const runcTimes: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const id = h.newId();
-      // Deleting a container removes its bundle's config.json, so each run gets its own.
-      const bundle = await writeBundle(join(h.root, 'bundles', id), { rootfs: h.rootfs, args: ['/bin/true'] });
-      const started = performance.now();
-      await h.runtime.start(id, bundle);
-      const state = await h.runtime.waitForExit(id, 10_000);
-      shimTimes.push(performance.now() - started);
-      t.equal(state.exitCode, 0);
-      await h.runtime.delete(id);
-      await writeBundle(bundle, { rootfs: h.rootfs, args: ['/bin/true'] });
-
-      const runcStarted = performance.now();
-      const r = await runc.run(`bench-${process.pid}-${i}`, bundle);
-      runcTimes.push(performance.now() - runcStarted);
-      t.equal(r.exitCode, 0);
-    }
-    const figures = `shim ${median(shimTimes).toFixed(1)} ms, runc ${median(runcTimes).toFixed(1)} ms, ratio ${(median(shimTimes) / median(runcTimes)).toFixed(2)}`;
-    t.comment(`/bin/true spawn to exit, median of 10: ${figures}`);
-    t.comment(`shim runs: ${shimTimes.map((x) => x.toFixed(1)).join(' ')}`);
-    t.comment(`runc runs: ${runcTimes.map((x) => x.toFixed(1)).join(' ')}`);
   });
 }
