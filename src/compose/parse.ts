@@ -12,6 +12,15 @@ import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, isPair } f
 import type { Document, Node as YamlNode, YAMLMap, YAMLSeq, Scalar } from 'yaml';
 import type { Problem, SourcePosition } from '../common/errors.js';
 import { entryPosition as entryPositionOf, setContainerPosition, setEntryPosition, formatPath, type PathSegment } from './positions.js';
+
+/** Where a node is, as a chain to its parent: built for every node, turned into a path only for a problem. */
+type Where = { readonly parent: Where; readonly key: PathSegment } | undefined;
+
+function pathOf(where: Where): PathSegment[] {
+  const out: PathSegment[] = [];
+  for (let w = where; w; w = w.parent) out.push(w.key);
+  return out.reverse();
+}
 import { RESET, markOverride } from './tags.js';
 import { closestName } from './did-you-mean.js';
 import { has, put } from './mapping.js';
@@ -42,7 +51,8 @@ export function parseStackFile(bytes: Uint8Array, file: string): ParseResult {
   }
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: false, prettyErrors: false, keepSourceTokens: false });
+  // Duplicate keys are found while converting (yaml's own check costs ~20 ms on a large file).
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, merge: false, prettyErrors: false, keepSourceTokens: false });
   const syntaxProblems = yamlErrors(doc, file, lineCounter);
   if (syntaxProblems.length > 0) return { value: undefined, problems: syntaxProblems };
 
@@ -54,7 +64,7 @@ export function parseStackFile(bytes: Uint8Array, file: string): ParseResult {
   }
 
   const converter = new Converter(doc, file, lineCounter);
-  const value = converter.convert(doc.contents as YamlNode, [], 0);
+  const value = converter.convert(doc.contents as YamlNode, undefined, 0);
   if (converter.problems.length > 0) return { value: undefined, problems: converter.problems };
 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -178,7 +188,6 @@ function tooDeepProblem(file: string, position: SourcePosition): Problem {
 }
 
 const YAML_ERROR_WORDS: Record<string, string> = {
-  DUPLICATE_KEY: 'duplicate key',
   TAB_AS_INDENT: 'tabs are not allowed for indentation in YAML: indent with spaces',
   MISSING_CHAR: 'YAML syntax error',
   BAD_INDENT: 'bad indentation',
@@ -201,9 +210,7 @@ function yamlErrors(doc: Document, file: string, lc: LineCounter): Problem[] {
     }
     const firstLine = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     let message: string;
-    if (err.code === 'DUPLICATE_KEY') {
-      message = `duplicate key: ${describeDuplicate(doc, offset) ?? 'a key'} is already set earlier in the same mapping; remove one of them`;
-    } else if (err.code === 'TAB_AS_INDENT') {
+    if (err.code === 'TAB_AS_INDENT') {
       message = YAML_ERROR_WORDS.TAB_AS_INDENT!;
     } else if (err.code === 'MULTIPLE_DOCS') {
       message = YAML_ERROR_WORDS.MULTIPLE_DOCS!;
@@ -218,25 +225,6 @@ function yamlErrors(doc: Document, file: string, lc: LineCounter): Problem[] {
   return dedupeByPlace(problems).slice(0, 20);
 }
 
-function describeDuplicate(doc: Document, offset: number): string | undefined {
-  let found: string | undefined;
-  const visit = (node: unknown): void => {
-    if (found) return;
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        if (isScalar(pair.key) && pair.key.range && pair.key.range[0] === offset) {
-          found = JSON.stringify(String(pair.key.value));
-          return;
-        }
-        visit(pair.value);
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) visit(item);
-    }
-  };
-  visit(doc.contents);
-  return found;
-}
 
 function dedupeByPlace(problems: Problem[]): Problem[] {
   const seen = new Set<string>();
@@ -321,12 +309,12 @@ class Converter {
     return found;
   }
 
-  convert(node: YamlNode | null, path: PathSegment[], depth: number): unknown {
+  convert(node: YamlNode | null, path: Where, depth: number): unknown {
     if (node === null || node === undefined) return null;
     if (this.bombReported) return null;
     if (depth > MAX_DEPTH) {
       if (!this.problems.some((p) => p.message.includes('nested more than'))) {
-        this.problems.push({ ...tooDeepProblem(this.file, this.positionOf(node)), path: formatPath(path) });
+        this.problems.push({ ...tooDeepProblem(this.file, this.positionOf(node)), path: formatPath(pathOf(path)) });
       }
       return null;
     }
@@ -335,7 +323,7 @@ class Converter {
       if (!target) {
         const close = closestName(node.source, this.anchorNames());
         this.problems.push({
-          path: formatPath(path),
+          path: formatPath(pathOf(path)),
           message: `unknown alias *${node.source}: define the anchor &${node.source} before using it`,
           position: this.positionOf(node),
           ...(close ? { hint: `did you mean *${close}?` } : {}),
@@ -350,13 +338,13 @@ class Converter {
   }
 
   /** Count expanded values; refuse once aliases have multiplied them past the limit. */
-  private charge(n: number, node: YamlNode, path: PathSegment[]): boolean {
+  private charge(n: number, node: YamlNode, path: Where): boolean {
     this.expanded += n;
     if (this.expanded <= MAX_EXPANDED_NODES) return true;
     if (!this.bombReported) {
       this.bombReported = true;
       this.problems.push({
-        path: formatPath(path),
+        path: formatPath(pathOf(path)),
         message: `aliases expand to more than ${MAX_EXPANDED_NODES} values (a "billion laughs" pattern): reduce the nesting of anchors and aliases`,
         position: this.positionOf(node),
       });
@@ -383,12 +371,12 @@ class Converter {
   }
 
   /** `charged` says whether children still need to be charged (false inside an alias, already costed). */
-  private convertNode(node: YamlNode, path: PathSegment[], depth: number, charged: boolean): unknown {
+  private convertNode(node: YamlNode, path: Where, depth: number, charged: boolean): unknown {
     const tag = node.tag;
     if (tag === '!reset') return RESET;
     if (tag !== undefined && tag.startsWith('!') && tag !== '!override') {
       this.problems.push({
-        path: formatPath(path),
+        path: formatPath(pathOf(path)),
         message: `unknown YAML tag ${tag}: stack files know only !reset and !override`,
         position: this.positionOf(node),
       });
@@ -403,7 +391,7 @@ class Converter {
     return value;
   }
 
-  private child(node: YamlNode | null, path: PathSegment[], depth: number, charged: boolean): unknown {
+  private child(node: YamlNode | null, path: Where, depth: number, charged: boolean): unknown {
     if (charged) return this.convert(node, path, depth + 1);
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
@@ -413,7 +401,7 @@ class Converter {
     return this.convertNode(node, path, depth + 1, false);
   }
 
-  private convertMap(node: YAMLMap, path: PathSegment[], depth: number, charged: boolean): Record<string, unknown> {
+  private convertMap(node: YAMLMap, path: Where, depth: number, charged: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     setContainerPosition(out, this.positionOf(node));
     const merges: YamlNode[] = [];
@@ -421,7 +409,7 @@ class Converter {
       if (!isPair(pair)) continue;
       const keyNode = pair.key as YamlNode | null;
       if (keyNode !== null && !isScalar(keyNode)) {
-        this.problems.push({ path: formatPath(path), message: 'a mapping key must be a plain value, not a list or mapping', position: this.positionOf(keyNode) });
+        this.problems.push({ path: formatPath(pathOf(path)), message: 'a mapping key must be a plain value, not a list or mapping', position: this.positionOf(keyNode) });
         continue;
       }
       const key = keyNode === null ? '' : String((keyNode as Scalar).value);
@@ -430,10 +418,18 @@ class Converter {
         merges.push(pair.value as YamlNode);
         continue;
       }
+      if (has(out, key)) {
+        this.problems.push({
+          path: '',
+          message: `duplicate key: ${JSON.stringify(key)} is already set earlier in the same mapping; remove one of them`,
+          position: keyPos,
+        });
+        continue;
+      }
       const valueNode = pair.value as YamlNode | null;
       // `key:` with nothing after it has no value node; point at the key.
       const valuePos = valueNode && valueNode.range && valueNode.range[1] > valueNode.range[0] ? this.positionOf(valueNode) : keyPos;
-      put(out, key, this.child(valueNode, [...path, key], depth, charged));
+      put(out, key, this.child(valueNode, { parent: path, key }, depth, charged));
       setEntryPosition(out, key, { key: keyPos, value: valuePos });
     }
     // `<<: *base` or `<<: [*a, *b]`: keys written in the mapping win, then earlier sources.
@@ -441,13 +437,13 @@ class Converter {
     return out;
   }
 
-  private applyMergeKey(out: Record<string, unknown>, source: YamlNode, path: PathSegment[], depth: number): void {
+  private applyMergeKey(out: Record<string, unknown>, source: YamlNode, path: Where, depth: number): void {
     const sources: YamlNode[] = isSeq(source) ? (source.items as YamlNode[]) : [source];
     for (const s of sources) {
       const merged = this.convert(s, path, depth + 1);
       if (merged === null && isAlias(s)) continue; // an unknown alias, reported by convert
       if (typeof merged !== 'object' || merged === null || Array.isArray(merged)) {
-        this.problems.push({ path: formatPath(path), message: 'the "<<" merge key takes a mapping alias like "<<: *defaults" or a list of them', position: this.positionOf(s) });
+        this.problems.push({ path: formatPath(pathOf(path)), message: 'the "<<" merge key takes a mapping alias like "<<: *defaults" or a list of them', position: this.positionOf(s) });
         continue;
       }
       for (const [k, v] of Object.entries(merged)) {
@@ -463,12 +459,12 @@ class Converter {
     return entryPositionOf(container, key);
   }
 
-  private convertSeq(node: YAMLSeq, path: PathSegment[], depth: number, charged: boolean): unknown[] {
+  private convertSeq(node: YAMLSeq, path: Where, depth: number, charged: boolean): unknown[] {
     const out: unknown[] = [];
     setContainerPosition(out, this.positionOf(node));
     node.items.forEach((item, i) => {
       const itemNode = item as YamlNode | null;
-      out.push(this.child(itemNode, [...path, i], depth, charged));
+      out.push(this.child(itemNode, { parent: path, key: i }, depth, charged));
       setEntryPosition(out, i, { value: itemNode ? this.positionOf(itemNode) : this.positionOf(node) });
     });
     return out;
