@@ -121,7 +121,14 @@ export class ServiceGraph {
         while (!failure && running < concurrency && ready.length > 0) {
           const name = ready.shift()!;
           running++;
-          visit(name).then(
+          // A visitor that throws before returning its promise fails like one that rejects.
+          let visiting: Promise<void>;
+          try {
+            visiting = visit(name);
+          } catch (error) {
+            visiting = Promise.reject(error);
+          }
+          visiting.then(
             () => {
               running--;
               finished++;

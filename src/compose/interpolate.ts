@@ -149,7 +149,7 @@ export function interpolateDocument(doc: unknown, env: Readonly<Record<string, s
         if (!unsetSeen.has(name)) {
           unsetSeen.set(name, {
             path: formatPath(path),
-            message: `the "${name}" variable is not set; using a blank string`,
+            message: `the "${name}" variable is not set. Defaulting to a blank string.`,
             position: locate(doc, path),
           });
         }
@@ -202,7 +202,7 @@ const CASTS: ReadonlyArray<[string[], Cast]> = [
     ] as Array<[string[], Cast]>
   ).map(([p, c]): [string[], Cast] => [['services', '*', ...p], c]),
   [['networks', '*', 'external'], 'bool'], [['networks', '*', 'internal'], 'bool'], [['networks', '*', 'attachable'], 'bool'],
-  [['networks', '*', 'enable_ipv6'], 'bool'], [['volumes', '*', 'external'], 'bool'], [['secrets', '*', 'external'], 'bool'],
+  [['networks', '*', 'enable_ipv4'], 'bool'], [['networks', '*', 'enable_ipv6'], 'bool'], [['volumes', '*', 'external'], 'bool'], [['secrets', '*', 'external'], 'bool'],
   [['configs', '*', 'external'], 'bool'],
 ];
 

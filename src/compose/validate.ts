@@ -144,7 +144,29 @@ function describeErrors(doc: unknown, errors: AjvError[]): Array<{ problem: Prob
         add(path, err.message ?? 'is not valid here', 'value');
     }
   }
-  return [...problems.values()];
+  return inSourceOrder(withoutRequiredMisspelled([...problems.values()]));
+}
+
+/**
+ * `{paht: x}` draws both "unknown key paht" and "missing required key path": the
+ * did-you-mean already says everything, so the second sentence is noise.
+ */
+function withoutRequiredMisspelled(found: Array<{ problem: Problem; faulted: string }>): Array<{ problem: Problem; faulted: string }> {
+  const suggested = new Set(found.map(({ problem }) => `${problem.path}\0${problem.hint ?? ''}`));
+  return found.filter(({ problem }) => {
+    const missing = /^is missing the required key "(.*)"$/.exec(problem.message)?.[1];
+    return missing === undefined || !suggested.has(`${problem.path}\0did you mean "${missing}"?`);
+  });
+}
+
+/** Problems are read top to bottom with the file open beside them; ajv's order is the schema's. */
+function inSourceOrder<T extends { problem: Problem }>(found: T[]): T[] {
+  // Unpositioned problems (a document built in code) keep ajv's order, after the rest.
+  const rank = (p: Problem): [string, number, number] => (p.position ? [p.position.file, p.position.line, p.position.col] : ['\uffff', Infinity, Infinity]);
+  return found
+    .map((entry, index) => ({ entry, index, at: rank(entry.problem) }))
+    .sort((a, b) => (a.at[0] < b.at[0] ? -1 : a.at[0] > b.at[0] ? 1 : 0) || a.at[1] - b.at[1] || a.at[2] - b.at[2] || a.index - b.index)
+    .map(({ entry }) => entry);
 }
 
 /**
@@ -186,8 +208,8 @@ function kindWords(type: unknown): string {
     string: 'a string', number: 'a number', integer: 'a whole number', boolean: 'true or false',
     array: 'a list', object: 'a mapping', null: 'empty',
   };
-  const types = String(type).split(',');
-  return types.map((t) => words[t] ?? t).join(' or ');
+  const types = String(type).split(',').map((t) => words[t] ?? t);
+  return types.length <= 2 ? types.join(' or ') : `${types.slice(0, -1).join(', ')} or ${types.at(-1)!}`;
 }
 
 function toPath(pointer: string): PathSegment[] {

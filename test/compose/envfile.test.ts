@@ -52,3 +52,17 @@ t.test('mistakes are reported with file:line:col, and the rest still loads', asy
 t.test('CRLF line endings and a byte order mark', async (t) => {
   t.same(parse('\ufeffA=1\r\nB=2\r\n').vars, { A: '1', B: '2' });
 });
+
+t.test('escapes, and which values are interpolated', async (t) => {
+  const r = parse([
+    'A="back\\\\slash and \\$HOME"',
+    "B='${HOME} stays'",
+    'C=${LATER:-not yet}',
+    'LATER=now',
+    'D=${LATER}',
+    'export SHELL_ONLY',
+    'E="${MISSING:?needed}"',
+  ].join('\n'));
+  t.same(r.vars, { A: 'back\\slash and $HOME', B: '${HOME} stays', C: 'not yet', LATER: 'now', D: 'now', SHELL_ONLY: 'from-shell' });
+  t.same(r.problems, ['.env:7:3: E: required variable MISSING is missing a value: needed']);
+});

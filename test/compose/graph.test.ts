@@ -128,3 +128,30 @@ t.test('a failure stops new visits and rejects after in-flight ones settle', asy
   t.ok(bSettled, 'b finished before the rejection');
   t.notOk(seen.includes('c'), 'c never started');
 });
+
+t.test('bounded parallelism holds along a dependency fan-out', async (t) => {
+  const { graph } = graphOf({ db: [], a: ['db'], b: ['db'], c: ['db'], d: ['db'], e: ['db'] });
+  const c = controlledVisitor();
+  const done = graph.visit('forward', c.visit, { concurrency: 2 });
+  await Promise.resolve();
+  t.same(c.running, ['db'], 'dependents wait for db');
+  await c.finish('db');
+  t.same(c.running, ['a', 'b'], 'only two of the five ready services start');
+  await c.finish('b');
+  t.same(c.running, ['a', 'c'], 'a finished slot is refilled in alphabetical order');
+  while (c.running.length > 0) await c.finish(c.running[0]!);
+  await done;
+  t.equal(c.maxRunning, 2);
+  t.same(c.started, ['db', 'a', 'b', 'c', 'd', 'e']);
+});
+
+t.test('a visitor that throws synchronously rejects the visit', async (t) => {
+  const { graph } = graphOf({ a: [] });
+  await t.rejects(graph.visit('forward', () => { throw new Error('boom'); }), { message: 'boom' });
+});
+
+t.test('unknown names have no dependencies or dependents', async (t) => {
+  const { graph } = graphOf({ a: [] });
+  t.same(graph.dependenciesOf('zzz'), []);
+  t.same(graph.dependentsOf('zzz'), []);
+});

@@ -57,7 +57,7 @@ t.test('documents: values not keys, problems with positions, unset warnings once
   t.ok(doc.services['${NAME}'], 'keys are not interpolated');
   t.equal(doc.services['${NAME}'].image, 'app:1.2');
   t.same(r.problems.map(formatProblem), ['compose.yaml:7:14: services["${NAME}"].command: invalid interpolation format in "${BAD": write variables as $NAME or ${NAME}, and a literal $ as $$']);
-  t.same(r.warnings.map(formatProblem), ['compose.yaml:5:10: services["${NAME}"].environment.A: the "MISSING" variable is not set; using a blank string']);
+  t.same(r.warnings.map(formatProblem), ['compose.yaml:5:10: services["${NAME}"].environment.A: the "MISSING" variable is not set. Defaulting to a blank string.']);
 });
 
 t.test('typed fields are cast after substitution', async (t) => {
@@ -95,4 +95,58 @@ t.test('merge marks and positions survive', async (t) => {
   t.equal(web.ports, RESET);
   t.ok(isOverride(web.environment));
   t.equal(web.environment.A, 'web');
+});
+
+t.test('required variables are problems at the value, every one collected', async (t) => {
+  const r = load(['services:', '  web:', '    image: ${IMAGE:?set IMAGE in .env}', '    user: ${EMPTY:?}', '    command: ${ALSO_BAD'].join('\n'));
+  t.same(r.problems.map(formatProblem), [
+    'compose.yaml:3:12: services.web.image: required variable IMAGE is missing a value: set IMAGE in .env',
+    'compose.yaml:4:11: services.web.user: required variable EMPTY is missing a value',
+    'compose.yaml:5:14: services.web.command: invalid interpolation format in "${ALSO_BAD": write variables as $NAME or ${NAME}, and a literal $ as $$',
+  ]);
+  t.same(r.warnings, [], 'a failed value warns about nothing');
+});
+
+t.test('more typed paths, and values that are already typed are left alone', async (t) => {
+  const r = load([
+    'services:',
+    '  web:',
+    '    image: x',
+    '    ulimits: { nofile: { soft: "${N}", hard: "20" }, nproc: "${PORT}" }',
+    '    depends_on: { db: { condition: service_started, required: "${NO:-false}", restart: "TRUE" } }',
+    '    develop: { watch: [{ path: ., action: sync, target: /app, initial_sync: "yes" }] }',
+    '    deploy: { replicas: 2, resources: { limits: { cpus: "0.5" } } }',
+    '    init: "maybe"',
+    '    cpus: "lots"',
+    '    labels: { "${N}": "${N}" }',
+    'volumes:',
+    '  data: { external: "${ON}" }',
+    'networks:',
+    '  n: { enable_ipv4: "off" }',
+  ].join('\n'));
+  const doc = r.value as Record<string, any>;
+  const web = doc.services.web;
+  t.same(web.ulimits, { nofile: { soft: 3, hard: 20 }, nproc: 8080 });
+  t.equal(web.depends_on.db.required, false);
+  t.equal(web.depends_on.db.restart, true);
+  t.equal(web.depends_on.db.condition, 'service_started');
+  t.equal(web.develop.watch[0].initial_sync, true);
+  t.equal(web.deploy.replicas, 2);
+  t.equal(web.deploy.resources.limits.cpus, 0.5);
+  t.same(web.labels, { '${N}': '3' }, 'label keys are not interpolated, values stay strings');
+  t.equal(doc.volumes.data.external, true);
+  t.equal(doc.networks.n.enable_ipv4, false);
+  t.same(r.problems.map(formatProblem), [
+    'compose.yaml:8:11: services.web.init: must be true or false, but is "maybe"',
+    'compose.yaml:9:11: services.web.cpus: must be a number, but is "lots"',
+  ]);
+});
+
+t.test('unset variables warn once each, with the first place they are used', async (t) => {
+  const r = load(['services:', '  a:', '    image: ${X}${Y}', '  b:', '    image: $X-${Z:-set}'].join('\n'), {});
+  t.same(r.warnings.map(formatProblem), [
+    'compose.yaml:3:12: services.a.image: the "X" variable is not set. Defaulting to a blank string.',
+    'compose.yaml:3:12: services.a.image: the "Y" variable is not set. Defaulting to a blank string.',
+  ]);
+  t.equal((r.value as Record<string, any>).services.b.image, '-set');
 });
