@@ -47,6 +47,17 @@ export interface ExecRequest {
   env?: string[];
   cwd?: string;
   user?: ContainerUser;
+  /** A pty pair: the process gets /dev/pts/N as its controlling terminal and stdio. */
+  tty?: boolean;
+  /** The terminal's initial size (tty only). */
+  rows?: number;
+  cols?: number;
+  /** Fed to the process's stdin (with tty: typed into the terminal). */
+  stdin?: NodeJS.ReadableStream;
+  /** Receives the output as it comes instead of collecting it in the result. */
+  stdout?: NodeJS.WritableStream;
+  /** With tty: called once the shim runs, with a way to change the terminal size. */
+  onResizable?: (resize: (rows: number, cols: number) => Promise<void>) => void;
 }
 
 export interface ExecResult {
@@ -71,12 +82,20 @@ interface ProcessResult {
   stderr: string;
 }
 
-function runProcess(command: string, args: string[]): Promise<ProcessResult> {
+function runProcess(
+  command: string,
+  args: string[],
+  streams: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; onSpawn?: (pid: number) => void } = {},
+): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    if (!child.stdout || !child.stderr) throw new Error('spawn gave no stdout/stderr pipes');
+    if (streams.onSpawn && child.pid !== undefined) streams.onSpawn(child.pid);
+    if (streams.stdin && child.stdin) streams.stdin.pipe(child.stdin);
+    if (streams.stdout) child.stdout.pipe(streams.stdout, { end: false });
+    else child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
@@ -278,7 +297,25 @@ export class ShimRuntime {
     const processFile = join(this.stateDir(id), `exec-${process.pid}-${++this.execCounter}.json`);
     await writeFile(processFile, JSON.stringify(processSpec), { mode: 0o600 });
     try {
-      const r = await runProcess(this.shimPath, ['exec', '--state', this.statePath(id), '--process', processFile]);
+      const args = ['exec', '--state', this.statePath(id), '--process', processFile];
+      const sizeFile = `${processFile}.size`;
+      if (request.tty) {
+        args.push('-t');
+        if (request.rows && request.cols) args.push('--rows', String(request.rows), '--cols', String(request.cols));
+        // The shim re-reads this file on SIGWINCH: how a caller without a terminal resizes.
+        await writeFile(sizeFile, `${request.rows ?? 24} ${request.cols ?? 80}\n`);
+        args.push('--size-file', sizeFile);
+      }
+      const r = await runProcess(this.shimPath, args, {
+        stdin: request.stdin,
+        stdout: request.stdout,
+        onSpawn: request.tty && request.onResizable
+          ? (pid) => request.onResizable?.(async (rows, cols) => {
+            await writeFile(sizeFile, `${rows} ${cols}\n`);
+            if (alive(pid)) process.kill(pid, 'SIGWINCH');
+          })
+          : undefined,
+      }).finally(() => unlink(sizeFile).catch(ignoreMissing));
       const failure = /(?:^|\n)stack-shim: (.*)\n?$/.exec(r.stderr);
       if ((r.code === 125 || r.code === 126) && failure) {
         throw new RuntimeFailure(`cannot exec in container ${id}: ${failure[1]}`);

@@ -20,6 +20,7 @@
 #include "spec.h"
 #include "state.h"
 #include "title.h"
+#include "tty.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -47,7 +48,7 @@ struct run_options {
 static void usage(void)
 {
 	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE\n"
-	      "       stack-shim exec --state FILE --process FILE\n"
+	      "       stack-shim exec --state FILE --process FILE [-t [--rows N --cols N] [--size-file FILE]]\n"
 	      "       stack-shim delete --state FILE [--force]\n", stderr);
 	exit(2);
 }
@@ -566,6 +567,9 @@ static const char *const exec_namespaces[] = { "ipc", "uts", "net", "pid", "mnt"
 static int command_exec(int argc, char **argv)
 {
 	const char *state_path = NULL, *process_path = NULL;
+	int use_tty = 0;
+	unsigned long rows = 0, cols = 0;
+	struct tty_pair tty = { -1, "" };
 	int ns_fds[sizeof exec_namespaces / sizeof exec_namespaces[0]], status, err_pipe[2];
 	static struct spec process;
 	cJSON *doc, *cgroups, *entry, *st, *pid_item;
@@ -579,9 +583,23 @@ static int command_exec(int argc, char **argv)
 			state_path = argv[++i];
 		else if (strcmp(argv[i], "--process") == 0 && i + 1 < argc)
 			process_path = argv[++i];
+		else if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--tty") == 0)
+			use_tty = 1;
+		else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc)
+			rows = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--cols") == 0 && i + 1 < argc)
+			cols = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--size-file") == 0 && i + 1 < argc) {
+			if (tty_set_size_file(argv[++i]) < 0) {
+				fprintf(stderr, "stack-shim: exec: %s\n", last_error());
+				return 125;
+			}
+		}
 		else
 			usage();
 	}
+	if (rows > 0xffff || cols > 0xffff)
+		usage();
 	if (!state_path || !process_path)
 		usage();
 	if (load_process(process_path, &process) < 0) {
@@ -638,6 +656,12 @@ static int command_exec(int argc, char **argv)
 		}
 		close(ns_fds[i]);
 	}
+	/* Opened after joining the mount namespace, so the pair comes from the container's
+	 * devpts and the process sees its terminal as /dev/pts/N of its own. */
+	if (use_tty && tty_open(&tty, (unsigned short)rows, (unsigned short)cols) < 0) {
+		fprintf(stderr, "stack-shim: exec: %s\n", last_error());
+		return 125;
+	}
 	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
 		perror("stack-shim: exec: pipe");
 		return 125;
@@ -650,7 +674,8 @@ static int command_exec(int argc, char **argv)
 	}
 	if (exec_child == 0) {
 		close(err_pipe[0]);
-		container_exec_process(&process);
+		if (!use_tty || tty_become_controlling(&tty) == 0)
+			container_exec_process(&process);
 		write_all(err_pipe[1], last_error(), strlen(last_error()));
 		_exit(127);
 	}
@@ -668,9 +693,12 @@ static int command_exec(int argc, char **argv)
 			break;
 	}
 	why[got] = '\0';
-	while (waitpid(exec_child, &status, 0) < 0)
-		if (errno != EINTR)
-			return 125;
+	if (use_tty && !got)
+		status = tty_relay(&tty, exec_child);
+	else
+		while (waitpid(exec_child, &status, 0) < 0)
+			if (errno != EINTR)
+				return 125;
 	if (got) {
 		fprintf(stderr, "stack-shim: %s\n", why);
 		return 126;
@@ -689,6 +717,7 @@ int main(int argc, char **argv)
 		return command_delete(argc, argv);
 	if (strcmp(argv[1], "exec") == 0)
 		return command_exec(argc, argv);
+	if (strcmp(argv[1], "fs-apply") == 0) { int command_fs_apply(int, char **); return command_fs_apply(argc, argv); }
 	usage();
 	return 2;
 }
