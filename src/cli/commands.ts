@@ -4,6 +4,8 @@
 import yargs from 'yargs';
 import { UsageError } from '../common/errors.js';
 import { configCommand } from './config.js';
+import { imageCommand } from './image.js';
+import { runCommand } from './run.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -14,6 +16,8 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .scriptName('stack')
     .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
     .command(configCommand(io))
+    .command(imageCommand(io))
+    .command(runCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()

@@ -2,7 +2,7 @@
 // and is the only place that turns errors into messages and exit codes.
 
 import { createRequire } from 'node:module';
-import { ConflictError, InvalidStackFileError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
+import { ConflictError, ContainerExit, InvalidStackFileError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
 import { processIO, type CliIO } from './io.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, invalidStackFile: 15, internal: 70, interrupted: 130 } as const;
@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 export function reportError(err: unknown, io: CliIO): number {
+  if (err instanceof ContainerExit) return err.code;
   if (err instanceof InvalidStackFileError) {
     const n = err.problems.length;
     io.stderr.write(`${err.message}\n`);

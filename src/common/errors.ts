@@ -97,3 +97,13 @@ export class RuntimeFailure extends Error {
     this.name = 'RuntimeFailure';
   }
 }
+
+/** A container run in the foreground (`stack run`) exited non-zero: the CLI exits with its code, saying nothing more. */
+export class ContainerExit extends Error {
+  readonly code: number;
+  constructor(code: number) {
+    super(`container exited with code ${code}`);
+    this.name = 'ContainerExit';
+    this.code = code;
+  }
+}

@@ -1,0 +1,304 @@
+// The engine's image store: an OCI image layout (blobs/sha256/<hex>, oci-layout, index.json)
+// under a root the caller chooses, plus the unpacked layers (see unpack.ts) beside it.
+// Every write goes to a temp file that is fsynced and renamed, so a crash leaves either the
+// old or the new file, never a torn one.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { NotFoundError } from '../common/errors.js';
+import { normalizeReference } from './reference.js';
+
+export const MEDIA_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+export const MEDIA_CONFIG = 'application/vnd.oci.image.config.v1+json';
+export const MEDIA_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+export const MEDIA_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+export const MEDIA_LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+/** The OCI image config, the fields this tool reads and writes. */
+export interface ImageConfig {
+  created?: string;
+  architecture: string;
+  os: string;
+  config: {
+    Env?: string[];
+    Cmd?: string[];
+    Entrypoint?: string[];
+    WorkingDir?: string;
+    User?: string;
+    ExposedPorts?: Record<string, object>;
+    Volumes?: Record<string, object>;
+    Labels?: Record<string, string>;
+    StopSignal?: string;
+  };
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
+}
+
+export interface Manifest {
+  schemaVersion: 2;
+  mediaType: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface ResolvedImage {
+  reference: string;
+  manifestDigest: string;
+  manifest: Manifest;
+  config: ImageConfig;
+  /** Layer blobs in order, each with the diff_id of its uncompressed tar. */
+  layers: (Descriptor & { diffId: string })[];
+}
+
+interface Index {
+  schemaVersion: 2;
+  manifests: Descriptor[];
+}
+
+export function digestHex(digest: string): string {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
+  if (!m?.[1]) throw new Error(`unsupported digest "${digest}": only sha256 is stored`);
+  return m[1];
+}
+
+/** Writes `data` to `path` through a fsynced temp file and a rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+export class ImageStore {
+  readonly root: string;
+  /** Serialises index.json read-modify-write within this process. */
+  private indexLock: Promise<unknown> = Promise.resolve();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  get blobDir(): string {
+    return join(this.root, 'blobs', 'sha256');
+  }
+  get layerDir(): string {
+    return join(this.root, 'layers');
+  }
+  get tmpDir(): string {
+    return join(this.root, 'tmp');
+  }
+  blobPath(digest: string): string {
+    return join(this.blobDir, digestHex(digest));
+  }
+
+  async init(): Promise<this> {
+    await mkdir(this.blobDir, { recursive: true });
+    await mkdir(this.layerDir, { recursive: true });
+    await mkdir(join(this.layerDir, 'l'), { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    try {
+      await stat(join(this.root, 'oci-layout'));
+    } catch {
+      await writeFileAtomic(join(this.root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    }
+    try {
+      await stat(join(this.root, 'index.json'));
+    } catch {
+      await writeFileAtomic(join(this.root, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
+    }
+    return this;
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    try {
+      await stat(this.blobPath(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stores a stream as a blob, hashing while writing. If `expected` is given and the content
+   * does not match it, nothing is stored. Returns the digest and size.
+   */
+  async putBlobStream(source: Readable, expected?: string): Promise<{ digest: string; size: number }> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const tmp = join(this.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      for await (const chunk of source) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        hash.update(bytes);
+        size += bytes.length;
+        await fh.write(bytes);
+      }
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (expected !== undefined && expected !== digest) {
+      await rm(tmp, { force: true });
+      throw new Error(`blob digest mismatch: expected ${expected}, got ${digest}`);
+    }
+    await rename(tmp, this.blobPath(digest));
+    return { digest, size };
+  }
+
+  async putBlob(data: string | Uint8Array, expected?: string): Promise<{ digest: string; size: number }> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (expected !== undefined && expected !== digest) throw new Error(`blob digest mismatch: expected ${expected}, got ${digest}`);
+    if (!(await this.hasBlob(digest))) await writeFileAtomic(this.blobPath(digest), bytes);
+    return { digest, size: bytes.length };
+  }
+
+  async getBlob(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.blobPath(digest));
+    } catch (err) {
+      throw new NotFoundError(`blob ${digest} is not in the image store at ${this.root}`, { cause: err });
+    }
+  }
+
+  openBlob(digest: string): Readable {
+    return createReadStream(this.blobPath(digest));
+  }
+
+  private async readIndex(): Promise<Index> {
+    return JSON.parse(await readFile(join(this.root, 'index.json'), 'utf8')) as Index;
+  }
+
+  private async updateIndex(change: (index: Index) => void): Promise<void> {
+    const run = this.indexLock.then(async () => {
+      const index = await this.readIndex();
+      change(index);
+      await writeFileAtomic(join(this.root, 'index.json'), JSON.stringify(index, null, 2));
+    });
+    this.indexLock = run.catch(() => undefined);
+    await run;
+  }
+
+  /**
+   * Records an image whose layer blobs are already stored: writes its config and manifest
+   * and points `ref` at them (replacing what `ref` named before).
+   */
+  async putImage(layers: Descriptor[], config: ImageConfig, ref: string): Promise<ResolvedImage> {
+    const reference = normalizeReference(ref);
+    if (layers.length !== config.rootfs.diff_ids.length) {
+      throw new Error(`image ${reference}: ${layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids`);
+    }
+    for (const layer of layers) {
+      if (!(await this.hasBlob(layer.digest))) throw new NotFoundError(`layer blob ${layer.digest} is not in the store`);
+    }
+    const configBlob = await this.putBlob(JSON.stringify(config));
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_MANIFEST,
+      config: { mediaType: MEDIA_CONFIG, digest: configBlob.digest, size: configBlob.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    const manifestBlob = await this.putBlob(JSON.stringify(manifest));
+    await this.updateIndex((index) => {
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== reference);
+      index.manifests.push({
+        mediaType: MEDIA_MANIFEST,
+        digest: manifestBlob.digest,
+        size: manifestBlob.size,
+        annotations: { [REF_NAME]: reference },
+      });
+    });
+    return this.resolve(reference);
+  }
+
+  async resolve(ref: string): Promise<ResolvedImage> {
+    const reference = normalizeReference(ref);
+    const index = await this.readIndex();
+    const entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === reference);
+    if (!entry) throw new NotFoundError(`no such image: ${ref} (${reference}); see "stack image ls"`);
+    const manifest = JSON.parse((await this.getBlob(entry.digest)).toString('utf8')) as Manifest;
+    const config = JSON.parse((await this.getBlob(manifest.config.digest)).toString('utf8')) as ImageConfig;
+    const layers = manifest.layers.map((l, i) => {
+      const diffId = config.rootfs.diff_ids[i];
+      if (diffId === undefined) throw new Error(`image ${reference}: layer ${i} has no diff_id in its config`);
+      return { ...l, diffId };
+    });
+    return { reference, manifestDigest: entry.digest, manifest, config, layers };
+  }
+
+  async list(): Promise<{ reference: string; digest: string; size: number }[]> {
+    const index = await this.readIndex();
+    const out: { reference: string; digest: string; size: number }[] = [];
+    for (const m of index.manifests) {
+      const reference = m.annotations?.[REF_NAME];
+      if (reference === undefined) continue;
+      const manifest = JSON.parse((await this.getBlob(m.digest)).toString('utf8')) as Manifest;
+      const size = manifest.layers.reduce((n, l) => n + l.size, manifest.config.size);
+      out.push({ reference, digest: m.digest, size });
+    }
+    return out.sort((a, b) => (a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0));
+  }
+
+  /** Drops `ref` from the index, then deletes every blob and unpacked layer nothing names. */
+  async remove(ref: string): Promise<void> {
+    const reference = normalizeReference(ref);
+    let found = false;
+    await this.updateIndex((index) => {
+      const before = index.manifests.length;
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== reference);
+      found = index.manifests.length !== before;
+    });
+    if (!found) throw new NotFoundError(`no such image: ${ref} (${reference})`);
+    await this.collectGarbage();
+  }
+
+  async collectGarbage(): Promise<{ blobs: number; layers: number }> {
+    const index = await this.readIndex();
+    const keepBlobs = new Set<string>();
+    const keepLayers = new Set<string>();
+    for (const m of index.manifests) {
+      keepBlobs.add(digestHex(m.digest));
+      const manifest = JSON.parse((await this.getBlob(m.digest)).toString('utf8')) as Manifest;
+      keepBlobs.add(digestHex(manifest.config.digest));
+      for (const l of manifest.layers) keepBlobs.add(digestHex(l.digest));
+      const config = JSON.parse((await this.getBlob(manifest.config.digest)).toString('utf8')) as ImageConfig;
+      for (const d of config.rootfs.diff_ids) keepLayers.add(digestHex(d));
+    }
+    let blobs = 0;
+    for (const name of await readdir(this.blobDir)) {
+      if (keepBlobs.has(name)) continue;
+      await unlink(join(this.blobDir, name));
+      blobs++;
+    }
+    let layers = 0;
+    for (const name of await readdir(this.layerDir)) {
+      if (name === 'l' || keepLayers.has(name)) continue;
+      const link = await readFile(join(this.layerDir, name, 'link'), 'utf8').catch(() => undefined);
+      if (link !== undefined) await rm(join(this.layerDir, 'l', link), { force: true });
+      await rm(join(this.layerDir, name), { recursive: true, force: true });
+      layers++;
+    }
+    return { blobs, layers };
+  }
+}
