@@ -13,6 +13,7 @@ interface RunArgs extends EngineRootArgs {
   rm: boolean;
   env?: string | string[] | undefined;
   name?: string | undefined;
+  runtime: 'shim' | 'runc';
 }
 
 export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
@@ -27,6 +28,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('rm', { type: 'boolean', default: false, description: 'Remove the container when it exits (always, for now)' })
         .option('env', { alias: 'e', type: 'string', description: 'K=V (repeatable)' })
         .option('name', { type: 'string' })
+        .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'Run under our shim, or under runc (the same OCI bundle)' })
         .option('root', { type: 'string', description: 'Engine root directory (env STACK_ROOT; default /var/lib/stack)' }) as unknown as Argv<RunArgs>,
     handler: async (args) => {
       const { runImageOnce } = await import('../image/run-once.js');
@@ -42,6 +44,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
           env: args.env === undefined ? [] : Array.isArray(args.env) ? args.env : [args.env],
           ...(args.name !== undefined ? { name: args.name } : {}),
           root,
+          runtime: args.runtime,
           signal: abort.signal,
           onLog: (entry) => (entry.stream === 'stdout' ? io.stdout : io.stderr).write(entry.log),
         });

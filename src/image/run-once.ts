@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeBundle } from '../runtime/bundle.js';
-import { ShimRuntime, type LogEntry } from '../runtime/shim-runtime.js';
+import { RuncRuntime, ShimRuntime, type LogEntry } from '../runtime/shim-runtime.js';
 import { containerRootfsDirs, mountImageRootfs, unmountRootfs } from './rootfs.js';
 import type { ImageStore } from './store.js';
 
@@ -23,6 +23,8 @@ export interface RunOnceOptions {
   /** Aborting stops the container (Ctrl-C). */
   signal?: AbortSignal;
   pollMs?: number;
+  /** `runc` runs the same bundle under Debian's runc instead of our shim (an escape hatch). */
+  runtime?: 'shim' | 'runc';
 }
 
 /** Resolves with the container's exit code (128+signal when a signal ended it). */
@@ -40,6 +42,7 @@ export async function runImageOnce(store: ImageStore, options: RunOnceOptions): 
     await mountImageRootfs(store, image, dirs);
     const env = [...(cfg.Env ?? []), ...(options.env ?? [])];
     const bundle = await writeBundle(join(base, 'bundle'), { rootfs: dirs.target, args, env, cwd: cfg.WorkingDir || '/', hostname: id.slice(0, 63) });
+    if (options.runtime === 'runc') return await runUnderRunc(options, id, bundle);
     const onAbort = (): void => { void runtime.stop(id).catch(() => undefined); };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -67,5 +70,23 @@ export async function runImageOnce(store: ImageStore, options: RunOnceOptions): 
     if (started) await runtime.delete(id, { force: true }).catch(() => undefined);
     await unmountRootfs(dirs.target);
     await rm(base, { recursive: true, force: true });
+  }
+}
+
+/**
+ * runc in the foreground: its output is relayed when it exits, not as it comes, since
+ * runc writes to our pipes rather than to a log file. Ctrl-C reaches runc's process
+ * group through the terminal, and runc passes it on.
+ */
+async function runUnderRunc(options: RunOnceOptions, id: string, bundle: string): Promise<number> {
+  const runc = new RuncRuntime({ root: join(options.root, 'runc') });
+  try {
+    const r = await runc.run(id, bundle);
+    const time = new Date().toISOString();
+    if (r.stdout) options.onLog({ log: r.stdout, stream: 'stdout', time });
+    if (r.stderr) options.onLog({ log: r.stderr, stream: 'stderr', time });
+    return r.exitCode;
+  } finally {
+    await runc.delete(id).catch(() => undefined);
   }
 }
