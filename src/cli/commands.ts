@@ -5,14 +5,14 @@ import yargs from 'yargs';
 import { UsageError } from '../common/errors.js';
 import { configCommand } from './config.js';
 import { imageCommand } from './image.js';
-import { runCommand } from './run.js';
+import { runCommand, separateRunCommand } from './run.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
 
 /** Parse and run one command line; errors propagate to main.ts. */
 export async function runCommandLine(argv: readonly string[], io: CliIO): Promise<void> {
-  const parser = withGlobalOptions(yargs([...argv]))
+  const parser = withGlobalOptions(yargs(separateRunCommand(argv)))
     .scriptName('stack')
     .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
     .command(configCommand(io))

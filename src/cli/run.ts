@@ -8,6 +8,7 @@ import { engineRoot, openStore, type EngineRootArgs } from './image.js';
 import type { CliIO } from './io.js';
 
 interface RunArgs extends EngineRootArgs {
+  _: Array<string | number>;
   image: string;
   cmd?: string[] | undefined;
   rm: boolean;
@@ -16,13 +17,35 @@ interface RunArgs extends EngineRootArgs {
   runtime: 'shim' | 'runc';
 }
 
+/** Options of `run` (and global ones) that take a value, so the image can be told apart. */
+const OPTIONS_WITH_VALUE = new Set(['-e', '--env', '--name', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
+
+/**
+ * Everything after the image is the container's command, options included, as in
+ * `docker run IMAGE sh -c ... -e`: mark the end of our options with `--` before yargs
+ * parses the line.
+ */
+export function separateRunCommand(argv: readonly string[]): string[] {
+  const run = argv.indexOf('run');
+  if (run === -1 || argv.slice(0, run).some((a) => !a.startsWith('-') && !OPTIONS_WITH_VALUE.has(argv[argv.indexOf(a) - 1] ?? ''))) return [...argv];
+  for (let i = run + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return [...argv];
+    if (a.startsWith('-')) {
+      if (OPTIONS_WITH_VALUE.has(a)) i++;
+      continue;
+    }
+    return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)];
+  }
+  return [...argv];
+}
+
 export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
   return {
     command: 'run <image> [cmd..]',
     describe: 'Run a command in a new container from an image',
     builder: (y: Argv<GlobalArgs>) =>
       y
-        .parserConfiguration({ 'unknown-options-as-args': true })
         .positional('image', { type: 'string', demandOption: true })
         .positional('cmd', { type: 'string', array: true })
         .option('rm', { type: 'boolean', default: false, description: 'Remove the container when it exits (always, for now)' })
@@ -40,7 +63,8 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
       try {
         const code = await runImageOnce(store, {
           image: args.image,
-          command: (args.cmd ?? []).map(String),
+          // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
+          command: [...(args.cmd ?? []), ...args._.slice(1)].map(String),
           env: args.env === undefined ? [] : Array.isArray(args.env) ? args.env : [args.env],
           ...(args.name !== undefined ? { name: args.name } : {}),
           root,

@@ -24,6 +24,8 @@ t.test('stack run --rm of the busybox image prints and exits with its code', { s
   t.same(r, { code: 7, stdout: 'hello from root\n', stderr: 'oops\n' });
   const underRunc = await runCli(['run', '--rm', '--root', dir, '--runtime', 'runc', 'busybox:test', 'sh', '-c', 'echo pid $$; exit 3'], { cwd: dir });
   t.same(underRunc, { code: 3, stdout: 'pid 1\n', stderr: '' }, 'the same image under runc');
+  const options = await runCli(['run', '--root', dir, 'busybox:test', 'sh', '-c', 'echo "[$*]"', 'x', '-e', '--name', 'n'], { cwd: dir });
+  t.same(options, { code: 0, stdout: '[-e --name n]\n', stderr: '' }, 'options after the image belong to the command');
   const ok = await runCli(['run', '--rm', 'busybox:test', 'true'], { cwd: dir, env: { STACK_ROOT: dir } });
   t.same(ok, { code: 0, stdout: '', stderr: '' });
   t.same(readdirSync(join(dir, 'containers')), [], 'the container dirs are gone');
