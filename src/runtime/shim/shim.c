@@ -14,6 +14,7 @@
  *
  * `exec` joins a running container's cgroups and namespaces, runs the process object
  * with the caller's stdio, and exits with its status (128+signal if a signal ended it). */
+#include "fdio.h"
 #include "cgroups.h"
 #include "container.h"
 #include "report.h"
@@ -53,20 +54,6 @@ static void usage(void)
 	exit(2);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Tells the waiting caller how the start went; it may have died already (EPIPE). */
 static void report_start(int *ready_fd, const char *message)

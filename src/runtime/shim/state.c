@@ -1,4 +1,5 @@
 /* State file and json-file log writing. */
+#include "fdio.h"
 #include "state.h"
 
 #include <cjson/cJSON.h>
@@ -32,20 +33,6 @@ static void add_time(cJSON *obj, const char *key, const char *value)
 		cJSON_AddNullToObject(obj, key);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int write_state(const char *path, const struct shim_state *st)
 {

@@ -1,4 +1,5 @@
 /* Pty pairs for `exec -t` and the relay between the master and the caller's stdio. */
+#include "fdio.h"
 #include "tty.h"
 #include "report.h"
 #include <errno.h>
@@ -92,20 +93,6 @@ int tty_become_controlling(const struct tty_pair *tty)
 	return 0;
 }
 
-static int write_all_fd(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int tty_relay(const struct tty_pair *tty, pid_t child)
 {
@@ -161,7 +148,7 @@ int tty_relay(const struct tty_pair *tty, pid_t child)
 						exited = 1;
 					break;
 				}
-			} else if (n > 0 && write_all_fd(1, buf, (size_t)n) < 0) {
+			} else if (n > 0 && write_all(1, buf, (size_t)n) < 0) {
 				break;
 			}
 		}
@@ -171,7 +158,7 @@ int tty_relay(const struct tty_pair *tty, pid_t child)
 			if (n <= 0 && !(n < 0 && errno == EINTR))
 				stdin_open = 0;
 			else if (n > 0)
-				write_all_fd(tty->master, buf, (size_t)n);
+				write_all(tty->master, buf, (size_t)n);
 		}
 	}
 	while (!exited) {
