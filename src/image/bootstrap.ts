@@ -9,7 +9,7 @@ import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
+import { packTar, type TarEntry } from './pack-tar.js';
 import { MEDIA_LAYER_GZIP, MEDIA_LAYER_TAR, type ImageConfig, type ImageStore, type ResolvedImage } from './store.js';
 
 const run = promisify(execFile);
@@ -137,24 +137,15 @@ export async function makeBusyboxImage(store: ImageStore, ref: string, busybox =
   const binary = await readFile(busybox);
   const { stdout } = await run(busybox, ['--list']);
   const applets = stdout.split('\n').filter((a) => a && a !== 'busybox').sort();
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-  const ended = new Promise<void>((resolve, reject) => {
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
   const mtime = new Date(0);
-  const add = (header: Parameters<tar.Pack['entry']>[0], body: string | Buffer = ''): Promise<void> =>
-    new Promise((resolve, reject) => { pack.entry({ mtime, ...header }, body, (err) => (err ? reject(err) : resolve())); });
-  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root']) await add({ name: `${d}/`, type: 'directory', mode: d === 'tmp' ? 0o1777 : 0o755 });
-  await add({ name: 'bin/busybox', mode: 0o755 }, binary);
-  for (const a of applets) await add({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' });
-  await add({ name: 'etc/passwd', mode: 0o644 }, 'root:x:0:0:root:/root:/bin/sh\n');
-  await add({ name: 'etc/group', mode: 0o644 }, 'root:x:0:\n');
-  pack.finalize();
-  await ended;
-  const layer = Buffer.concat(chunks);
+  const entries: TarEntry[] = [
+    ...['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root'].map((d): TarEntry => ({ name: `${d}/`, type: 'directory', mode: d === 'tmp' ? 0o1777 : 0o755 })),
+    { name: 'bin/busybox', mode: 0o755, body: binary },
+    ...applets.map((a): TarEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
+    { name: 'etc/passwd', mode: 0o644, body: 'root:x:0:0:root:/root:/bin/sh\n' },
+    { name: 'etc/group', mode: 0o644, body: 'root:x:0:\n' },
+  ];
+  const layer = await packTar(entries.map((e) => ({ mtime, ...e })));
   const blob = await store.putBlob(layer);
   const config = baseConfig(blob.digest, 'stack makeBusyboxImage', ['sh']);
   config.config.Env = ['PATH=/bin'];

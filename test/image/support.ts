@@ -5,28 +5,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tar from 'tar-stream';
 import { ImageStore } from '../../src/image/store.js';
 
-export type TarEntry = Parameters<tar.Pack['entry']>[0] & { body?: string | Buffer };
-
-export async function makeTar(entries: TarEntry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-  const ended = new Promise<void>((resolve, reject) => {
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) => {
-      pack.entry(header, body ?? '', (err) => (err ? reject(err) : resolve()));
-    });
-  }
-  pack.finalize();
-  await ended;
-  return Buffer.concat(chunks);
-}
+export { packTar as makeTar, type TarEntry } from '../../src/image/pack-tar.js';
 
 export function sha256(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
