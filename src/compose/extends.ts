@@ -9,7 +9,7 @@
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Problem, SourcePosition } from '../common/errors.js';
 import { mergeServiceDefinitions } from './merge.js';
-import { copyAllPositions, entryPosition, formatPath, locate } from './positions.js';
+import { copyAllPositions, entryPosition, formatPath, locate, positionField } from './positions.js';
 import { closestName } from './did-you-mean.js';
 import { has, isMapping, put, type Mapping } from './mapping.js';
 
@@ -318,9 +318,6 @@ function mapItems(list: readonly unknown[], change: (value: unknown) => unknown)
   return out;
 }
 
-function positionField(position: SourcePosition | undefined): { position?: SourcePosition } {
-  return position ? { position } : {};
-}
 
 
 

@@ -188,7 +188,8 @@ export function displayPath(abs: string, cwd: string): string {
 
 /** Reads, parses and interpolates files, and resolves their extends and include. */
 class DocumentLoader {
-  private readonly parsed = new Map<string, { doc: Doc | undefined; problems: Problem[] }>();
+  /** By environment (each include unit has its own), then by file: each is read once. */
+  private readonly parsed = new Map<Env, Map<string, { doc: Doc | undefined; problems: Problem[] }>>();
 
   constructor(
     private readonly host: LoaderHost,
@@ -213,8 +214,12 @@ class DocumentLoader {
   }
 
   private readInterpolated(file: string, env: Env): { doc: Doc | undefined; problems: Problem[] } {
-    const key = `${file}\0${JSON.stringify(env)}`;
-    const cached = this.parsed.get(key);
+    let byFile = this.parsed.get(env);
+    if (!byFile) {
+      byFile = new Map();
+      this.parsed.set(env, byFile);
+    }
+    const cached = byFile.get(file);
     if (cached) return cached;
     const shown = displayPath(file, this.host.cwd);
     const bytes = this.host.readFile(file);
@@ -234,7 +239,7 @@ class DocumentLoader {
         result = { doc: interpolated.value as Doc, problems: interpolated.problems };
       }
     }
-    this.parsed.set(key, result);
+    byFile.set(file, result);
     return result;
   }
 

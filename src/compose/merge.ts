@@ -20,11 +20,12 @@ import {
   type DocPath,
   type EntryPosition,
   type PathSegment,
+  positionField,
 } from './positions.js';
 import { parsePortLongSyntax, parsePortShortSyntax } from './short-syntax/ports.js';
 import { parseVolumeShortSyntax } from './short-syntax/volumes.js';
 import { RESET, isOverride, isReset, markOverride } from './tags.js';
-import { has, isMapping, put, type Mapping } from './mapping.js';
+import { has, isMapping, put, scalarText, type Mapping } from './mapping.js';
 
 
 export interface MergeResult {
@@ -584,9 +585,6 @@ function setItemPosition(list: unknown[], index: number, pos: EntryPosition | un
   if (pos) setEntryPosition(list, index, { value: pos.value });
 }
 
-function positionField(position: SourcePosition | undefined): { position?: SourcePosition } {
-  return position ? { position } : {};
-}
 
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
@@ -597,13 +595,6 @@ function describe(value: unknown): string {
   if (typeof value === 'boolean') return 'a boolean';
   return `a ${typeof value}`;
 }
-
-function scalarText(v: unknown): string {
-  return typeof v === 'string' ? v : v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-
-
 
 function isContainer(v: unknown): v is object {
   return typeof v === 'object' && v !== null;

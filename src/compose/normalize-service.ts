@@ -33,6 +33,7 @@ import { parsePortLongSyntax, parsePortShortSyntax } from './short-syntax/ports.
 import { parseBytes, parseCpus } from './short-syntax/units.js';
 import { hostPath, parseVolumeLongSyntax, parseVolumeShortSyntax, type HostPaths } from './short-syntax/volumes.js';
 import { closestName } from './did-you-mean.js';
+import { isMapping as isRecord, scalarText } from './mapping.js';
 
 type Raw = Record<string, unknown>;
 
@@ -706,17 +707,7 @@ function didYouMean(name: string, declared: ReadonlySet<string>): string {
   return close ? ` (did you mean "${close}"?)` : '';
 }
 
-export function isRecord(v: unknown): v is Raw {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
-/** Numbers and booleans written where Compose means text (`PORT: 8080`, `DEBUG: true`). */
-export function scalarText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (v === null || v === undefined) return '';
-  return JSON.stringify(v);
-}
 
 function stringList(v: unknown): string[] {
   if (v === null || v === undefined) return [];

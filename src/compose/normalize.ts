@@ -11,7 +11,8 @@
 import { basename } from 'node:path';
 import { sortProblems, type Problem } from '../common/errors.js';
 import type { ConfigConfig, NetworkConfig, Project, SecretConfig, Service, VolumeConfig } from './model.js';
-import { isRecord, keyValues, normalizeService, scalarText, type Declared, type ServiceContext } from './normalize-service.js';
+import { keyValues, normalizeService, type Declared, type ServiceContext } from './normalize-service.js';
+import { isMapping as isRecord, scalarText } from './mapping.js';
 import { containerPosition, copyAllPositions, copyEntryPosition, formatPath, locate, setContainerPosition, type DocPath } from './positions.js';
 import { hostPath, type HostPaths } from './short-syntax/volumes.js';
 

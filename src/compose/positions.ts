@@ -89,3 +89,8 @@ export function formatPath(path: DocPath): string {
   }
   return out;
 }
+
+/** `{ position }` when there is one, for spreading into a Problem. */
+export function positionField(position: SourcePosition | undefined): { position?: SourcePosition } {
+  return position ? { position } : {};
+}

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Problem } from '../common/errors.js';
 import { closestName } from './did-you-mean.js';
+import { isMapping } from './mapping.js';
 import { formatPath, locate, type PathSegment } from './positions.js';
 
 interface AjvError {
@@ -234,6 +235,3 @@ function positionOf(doc: unknown, path: PathSegment[], part: 'key' | 'value'): P
   return position ? { position } : {};
 }
 
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { VolumeMount, VolumeType } from '../model.js';
 import { parseBytes } from './units.js';
 import { failed, parsed, type Parsed } from './parsed.js';
+import { isMapping as isRecord } from '../mapping.js';
 
 export interface HostPaths {
   /** Absolute; relative host paths are resolved against it. */
@@ -138,6 +139,3 @@ function splitVolumeSpec(text: string): string[] {
   return out;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
