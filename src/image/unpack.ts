@@ -101,7 +101,7 @@ export async function unpackLayerStream(store: ImageStore, source: Readable, dif
  * Peeks at the first bytes: gzip gets a gunzip, zstd is refused, anything else is tar.
  * Returns the stream to read the uncompressed tar from.
  */
-async function decompressed(source: Readable): Promise<Readable> {
+export async function decompressed(source: Readable): Promise<Readable> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const first = await chunks.next();
   const head = first.done ? Buffer.alloc(0) : toBuffer(first.value);
@@ -295,7 +295,7 @@ class LayerWriter {
 }
 
 /** Splits an archive path into components, refusing absolute paths and `..`. */
-function safeParts(name: string): string[] {
+export function safeParts(name: string): string[] {
   if (name.startsWith('/')) throw new UnsafeLayerError(`refusing absolute path "${name}"`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new UnsafeLayerError(`refusing path with "..": "${name}"`);
