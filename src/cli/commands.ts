@@ -6,6 +6,15 @@ import { UsageError } from '../common/errors.js';
 import { configCommand } from './config.js';
 import { imageCommand } from './image.js';
 import { runCommand, separateRunCommand } from './run.js';
+import { engineCommand } from './engine.js';
+import { psCommand } from './ps.js';
+import { logsCommand } from './logs.js';
+import { execCommand } from './exec.js';
+import { lifecycleCommands } from './container-lifecycle.js';
+import { inspectCommand } from './inspect.js';
+import { imagesCommand } from './images.js';
+import { topCommand } from './top.js';
+import { statsCommand } from './stats.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -18,6 +27,15 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(configCommand(io))
     .command(imageCommand(io))
     .command(runCommand(io))
+    .command(engineCommand(io))
+    .command(psCommand(io))
+    .command(logsCommand(io))
+    .command(execCommand(io))
+    .command(lifecycleCommands(io))
+    .command(inspectCommand(io))
+    .command(imagesCommand(io))
+    .command(topCommand(io))
+    .command(statsCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()

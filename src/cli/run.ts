@@ -1,8 +1,12 @@
-// `stack run --rm IMAGE [CMD...]`: runs one container from a stored image in this process,
-// relays its output, and exits with its code. Thin: the work is in src/image/run-once.ts.
+// `stack run [options] IMAGE [CMD...]`: create and start a container through the engine;
+// in the foreground it prints the output and exits with the container's code, with -d it
+// prints the ID and leaves it running. `--runtime runc` runs the same OCI bundle under
+// runc in this process instead (an escape hatch that needs no engine).
 
 import type { Argv, CommandModule } from 'yargs';
-import { ContainerExit } from '../common/errors.js';
+import type { ContainerCreateBody } from '../common/api-types.js';
+import { ContainerExit, UsageError } from '../common/errors.js';
+import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { engineRoot, openStore, type EngineRootArgs } from './image.js';
 import type { CliIO } from './io.js';
@@ -12,21 +16,36 @@ interface RunArgs extends EngineRootArgs {
   image: string;
   cmd?: string[] | undefined;
   rm: boolean;
+  detach: boolean;
   env?: string | string[] | undefined;
+  volume?: string | string[] | undefined;
+  label?: string | string[] | undefined;
   name?: string | undefined;
+  restart?: string | undefined;
+  entrypoint?: string | undefined;
+  workdir?: string | undefined;
+  user?: string | undefined;
+  init: boolean;
+  memory?: string | undefined;
+  healthCmd?: string | undefined;
+  healthInterval?: string | undefined;
+  healthRetries?: number | undefined;
   runtime: 'shim' | 'runc';
 }
 
 /** Options of `run` (and global ones) that take a value, so the image can be told apart. */
-const OPTIONS_WITH_VALUE = new Set(['-e', '--env', '--name', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
+const OPTIONS_WITH_VALUE = new Set([
+  '-e', '--env', '-v', '--volume', '-l', '--label', '--name', '--restart', '--entrypoint', '-w', '--workdir', '-u', '--user', '-m', '--memory',
+  '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile',
+]);
 
 /**
- * Everything after the image is the container's command, options included, as in
- * `docker run IMAGE sh -c ... -e`: mark the end of our options with `--` before yargs
- * parses the line.
+ * Everything after the image (run) or the container (exec) is the container's command,
+ * options included, as in `docker run IMAGE sh -c ... -e`: mark the end of our options
+ * with `--` before yargs parses the line.
  */
 export function separateRunCommand(argv: readonly string[]): string[] {
-  const run = argv.indexOf('run');
+  const run = argv.findIndex((a) => a === 'run' || a === 'exec');
   if (run === -1 || argv.slice(0, run).some((a) => !a.startsWith('-') && !OPTIONS_WITH_VALUE.has(argv[argv.indexOf(a) - 1] ?? ''))) return [...argv];
   for (let i = run + 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -40,6 +59,54 @@ export function separateRunCommand(argv: readonly string[]): string[] {
   return [...argv];
 }
 
+/** Go-style durations of the health flags (`30s`, `1m30s`, `500ms`) in nanoseconds. */
+function nanoseconds(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const units: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  const rest = text.replace(/(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/g, (_all, n: string, unit: string) => {
+    total += Number(n) * units[unit]!;
+    return '';
+  });
+  if (rest !== '' || text === '') throw new UsageError(`${flag} "${text}" is not a duration like 30s or 1m30s`);
+  return Math.round(total);
+}
+
+function memoryBytes(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)([bkmg]?)$/i.exec(text);
+  if (!m) throw new UsageError(`--memory "${text}" is not a size like 512m or 1g`);
+  return Number(m[1]) * ({ '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+}
+
+export function createBody(args: RunArgs, command: string[]): ContainerCreateBody {
+  const labels = Object.fromEntries(list(args.label).map((l) => [l.split('=', 1)[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+  const [restartName = 'no', retries] = (args.restart ?? 'no').split(':');
+  const body: ContainerCreateBody = {
+    Image: args.image,
+    Env: list(args.env),
+    Labels: labels,
+    ...(command.length ? { Cmd: command } : {}),
+    ...(args.entrypoint !== undefined ? { Entrypoint: args.entrypoint === '' ? [] : [args.entrypoint] } : {}),
+    ...(args.workdir ? { WorkingDir: args.workdir } : {}),
+    ...(args.user ? { User: args.user } : {}),
+    HostConfig: {
+      Binds: list(args.volume),
+      RestartPolicy: { Name: restartName as 'no', MaximumRetryCount: retries === undefined ? 0 : Number(retries) },
+      Init: args.init,
+      ...(args.memory ? { Memory: memoryBytes(args.memory)! } : {}),
+    },
+  };
+  if (args.healthCmd !== undefined) {
+    body.Healthcheck = {
+      Test: ['CMD-SHELL', args.healthCmd],
+      ...(args.healthInterval ? { Interval: nanoseconds(args.healthInterval, '--health-interval')! } : {}),
+      ...(args.healthRetries !== undefined ? { Retries: args.healthRetries } : {}),
+    };
+  }
+  return body;
+}
+
 export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
   return {
     command: 'run <image> [cmd..]',
@@ -48,34 +115,84 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
       y
         .positional('image', { type: 'string', demandOption: true })
         .positional('cmd', { type: 'string', array: true })
-        .option('rm', { type: 'boolean', default: false, description: 'Remove the container when it exits (always, for now)' })
+        .option('rm', { type: 'boolean', default: false, description: 'Remove the container when it exits' })
+        .option('detach', { alias: 'd', type: 'boolean', default: false, description: 'Leave it running in the background; print its ID' })
         .option('env', { alias: 'e', type: 'string', description: 'K=V (repeatable)' })
+        .option('volume', { alias: 'v', type: 'string', description: 'HOST_PATH:CONTAINER_PATH[:ro] (repeatable)' })
+        .option('label', { alias: 'l', type: 'string', description: 'K=V (repeatable)' })
         .option('name', { type: 'string' })
-        .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'Run under our shim, or under runc (the same OCI bundle)' })
-        .option('root', { type: 'string', description: 'Engine root directory (env STACK_ROOT; default /var/lib/stack)' }) as unknown as Argv<RunArgs>,
+        .option('restart', { type: 'string', description: 'no, always, on-failure[:N], unless-stopped' })
+        .option('entrypoint', { type: 'string' })
+        .option('workdir', { alias: 'w', type: 'string' })
+        .option('user', { alias: 'u', type: 'string' })
+        .option('init', { type: 'boolean', default: false, description: 'Run an init as pid 1 that reaps and forwards signals' })
+        .option('memory', { alias: 'm', type: 'string', description: 'Memory limit, e.g. 512m' })
+        .option('health-cmd', { type: 'string' })
+        .option('health-interval', { type: 'string' })
+        .option('health-retries', { type: 'number' })
+        .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'runc: the same OCI bundle under runc, in this process, without the engine' })
+        .option('root', { type: 'string', description: 'Engine root directory, for --runtime runc (env STACK_ROOT; default /var/lib/stack)' }) as unknown as Argv<RunArgs>,
     handler: async (args) => {
-      const { runImageOnce } = await import('../image/run-once.js');
-      const root = engineRoot(args, io);
-      const store = await openStore(root);
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const code = await runImageOnce(store, {
-          image: args.image,
-          // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
-          command: [...(args.cmd ?? []), ...args._.slice(1)].map(String),
-          env: args.env === undefined ? [] : Array.isArray(args.env) ? args.env : [args.env],
-          ...(args.name !== undefined ? { name: args.name } : {}),
-          root,
-          runtime: args.runtime,
-          signal: abort.signal,
-          onLog: (entry) => (entry.stream === 'stdout' ? io.stdout : io.stderr).write(entry.log),
-        });
-        if (code !== 0) throw new ContainerExit(code);
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
+      const command = [...(args.cmd ?? []), ...args._.slice(1)].map(String);
+      const code = args.runtime === 'runc' ? await runUnderRunc(io, args, command) : await runInEngine(io, args, command);
+      if (code !== 0) throw new ContainerExit(code);
     },
   };
+}
+
+async function runInEngine(io: CliIO, args: RunArgs, command: string[]): Promise<number> {
+  if (args.rm && args.detach) throw new UsageError('--rm with -d is not supported yet: the removal is done by this command when the container exits');
+  const client = await engineClient(io);
+  const { Id } = await client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body: createBody(args, command) });
+  const path = `/containers/${Id}`;
+  try {
+    if (args.detach) {
+      await client.call('POST', `${path}/start`);
+      io.stdout.write(`${Id}\n`);
+      return 0;
+    }
+    const { streamLogs } = await import('../client/log-stream.js');
+    // The wait is in place before the start, so even a container that exits at once is seen.
+    const waiting = client.open('POST', `${path}/wait`, { query: { condition: 'next-exit' } });
+    const waitResponse = await waiting;
+    const exit = new Promise<{ StatusCode: number }>((resolve, reject) => {
+      let text = '';
+      waitResponse.on('data', (d: Buffer) => (text += d.toString()));
+      waitResponse.on('end', () => {
+        try {
+          resolve(JSON.parse(text) as { StatusCode: number });
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+      waitResponse.on('error', reject);
+    });
+    await client.call('POST', `${path}/start`);
+    const onSigint = (): void => void client.call('POST', `${path}/kill`, { query: { signal: 'SIGINT' } }).catch(() => undefined);
+    process.once('SIGINT', onSigint);
+    try {
+      await streamLogs(client, Id, { follow: true }, (line) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(line.text));
+      return (await exit).StatusCode;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  } finally {
+    if (args.rm) await client.call('DELETE', path, { query: { force: 1 } }).catch(() => undefined);
+  }
+}
+
+async function runUnderRunc(io: CliIO, args: RunArgs, command: string[]): Promise<number> {
+  const { runImageOnce } = await import('../image/run-once.js');
+  const root = engineRoot(args, io);
+  const store = await openStore(root);
+  return runImageOnce(store, {
+    image: args.image,
+    command,
+    env: list(args.env),
+    ...(args.name !== undefined ? { name: args.name } : {}),
+    root,
+    runtime: 'runc',
+    onLog: (entry) => (entry.stream === 'stdout' ? io.stdout : io.stderr).write(entry.log),
+  });
 }

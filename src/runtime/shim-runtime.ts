@@ -56,6 +56,12 @@ export interface ExecRequest {
   stdin?: NodeJS.ReadableStream;
   /** Receives the output as it comes instead of collecting it in the result. */
   stdout?: NodeJS.WritableStream;
+  /** Likewise for stderr (without a tty; with one, everything comes on stdout). */
+  stderr?: NodeJS.WritableStream;
+  /** Called once the shim runs, with its pid (the engine shows it in exec inspect). */
+  onStart?: (shimPid: number) => void;
+  /** Aborting ends the process: SIGTERM (the shim relays it), SIGKILL a second later (a health check's timeout). */
+  signal?: AbortSignal;
   /** With tty: called once the shim runs, with a way to change the terminal size. */
   onResizable?: (resize: (rows: number, cols: number) => Promise<void>) => void;
 }
@@ -85,7 +91,7 @@ interface ProcessResult {
 function runProcess(
   command: string,
   args: string[],
-  streams: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; onSpawn?: (pid: number) => void } = {},
+  streams: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; onSpawn?: (pid: number) => void } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
@@ -93,10 +99,20 @@ function runProcess(
     let stderr = '';
     if (!child.stdout || !child.stderr) throw new Error('spawn gave no stdout/stderr pipes');
     if (streams.onSpawn && child.pid !== undefined) streams.onSpawn(child.pid);
-    if (streams.stdin && child.stdin) streams.stdin.pipe(child.stdin);
+    if (streams.stdin && child.stdin) {
+      // The process may exit before its input ends: a write after that is no error of ours.
+      child.stdin.on('error', () => undefined);
+      streams.stdin.pipe(child.stdin);
+    }
     if (streams.stdout) child.stdout.pipe(streams.stdout, { end: false });
     else child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    if (streams.stderr) {
+      // The shim's own failure message comes on stderr too: keep its tail to report it.
+      child.stderr.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString('utf8')).slice(-4096);
+        streams.stderr?.write(d);
+      });
+    } else child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
@@ -116,11 +132,17 @@ function alive(pid: number): boolean {
 export class ShimRuntime {
   readonly shimPath: string;
   readonly stateRoot: string;
+  private readonly logPathOf: ((id: string) => string) | undefined;
   private execCounter = 0;
 
-  constructor(options: { stateRoot: string; shimPath?: string }) {
+  /**
+   * `logPath` puts a container's log elsewhere than its state dir, so that it survives
+   * delete and a restart of the same container appends to it (the engine's choice).
+   */
+  constructor(options: { stateRoot: string; shimPath?: string; logPath?: (id: string) => string }) {
     this.stateRoot = options.stateRoot;
     this.shimPath = options.shimPath ?? DEFAULT_SHIM_PATH;
+    this.logPathOf = options.logPath;
   }
 
   stateDir(id: string): string {
@@ -132,7 +154,7 @@ export class ShimRuntime {
   }
 
   logPath(id: string): string {
-    return join(this.stateDir(id), 'log.json');
+    return this.logPathOf?.(id) ?? join(this.stateDir(id), 'log.json');
   }
 
   /**
@@ -309,12 +331,20 @@ export class ShimRuntime {
       const r = await runProcess(this.shimPath, args, {
         stdin: request.stdin,
         stdout: request.stdout,
-        onSpawn: request.tty && request.onResizable
-          ? (pid) => request.onResizable?.(async (rows, cols) => {
-            await writeFile(sizeFile, `${rows} ${cols}\n`);
-            if (alive(pid)) process.kill(pid, 'SIGWINCH');
-          })
-          : undefined,
+        stderr: request.stderr,
+        onSpawn: (pid) => {
+          request.onStart?.(pid);
+          request.signal?.addEventListener('abort', () => {
+            if (alive(pid)) process.kill(pid, 'SIGTERM');
+            setTimeout(() => { if (alive(pid)) process.kill(pid, 'SIGKILL'); }, 1000).unref();
+          }, { once: true });
+          if (request.tty && request.onResizable) {
+            request.onResizable(async (rows, cols) => {
+              await writeFile(sizeFile, `${rows} ${cols}\n`);
+              if (alive(pid)) process.kill(pid, 'SIGWINCH');
+            });
+          }
+        },
       }).finally(() => unlink(sizeFile).catch(ignoreMissing));
       const failure = /(?:^|\n)stack-shim: (.*)\n?$/.exec(r.stderr);
       if ((r.code === 125 || r.code === 126) && failure) {

@@ -1,0 +1,80 @@
+// `/exec/...`: start an exec instance (plain HTTP, or hijacked after `Upgrade: tcp` as the
+// docker CLI does, so stdin can flow on the same connection), inspect and resize it.
+
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Writable } from 'node:stream';
+import { encodeFrame, MULTIPLEXED_STREAM, RAW_STREAM, STDERR, STDOUT, type StreamId } from '../common/docker-stream.js';
+import type { Engine } from '../engine/engine.js';
+import { errorStatus, HttpError, queryInt, readJsonBody, Reply, stripVersion, type Router } from './router.js';
+
+/** Output of an exec: framed (no TTY) or raw (TTY, where stdout and stderr are one stream). */
+function outputSink(target: { write(chunk: Buffer): unknown }, stream: StreamId, tty: boolean): NodeJS.WritableStream {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      target.write(tty ? chunk : encodeFrame(stream, chunk));
+      done();
+    },
+  });
+}
+
+export function addExecRoutes(router: Router, engine: Engine): void {
+  router.add('POST', '/exec/:id/start', async ({ params, req, res }) => {
+    const body = (await readJsonBody(req)) as { Detach?: boolean; Tty?: boolean };
+    const { tty } = engine.execs.prepare(params.id!);
+    if (body.Detach) {
+      void engine.execs.start(params.id!, { stdout: nullSink(), stderr: nullSink() }).catch(() => undefined);
+      return new Reply(200);
+    }
+    res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM });
+    res.flushHeaders();
+    await engine.execs.start(params.id!, { stdout: outputSink(res, STDOUT, tty), stderr: outputSink(res, STDERR, tty) }).catch((err: Error) => {
+      res.write(tty ? `${err.message}\n` : encodeFrame(STDERR, `${err.message}\n`));
+    });
+    res.end();
+    return undefined;
+  });
+
+  router.add('GET', '/exec/:id/json', ({ params }) => engine.execs.inspect(params.id!));
+
+  router.add('POST', '/exec/:id/resize', async ({ params, query }) => {
+    await engine.execs.resize(params.id!, queryInt(query, 'h') ?? 0, queryInt(query, 'w') ?? 0);
+    return new Reply(200);
+  });
+}
+
+function nullSink(): NodeJS.WritableStream {
+  return new Writable({ write: (_c, _e, done) => done() });
+}
+
+/**
+ * `POST /exec/{id}/start` with `Upgrade: tcp`: answer 101 and use the raw connection both
+ * ways, stdin from the client and the output back, then close it when the process ends.
+ */
+export async function handleExecUpgrade(engine: Engine, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://engine');
+  const path = stripVersion(url.pathname);
+  const m = path === undefined ? null : /^\/exec\/([^/]+)\/start$/.exec(path);
+  if (!m || req.method !== 'POST') return false;
+  const id = decodeURIComponent(m[1]!);
+  let tty = false;
+  try {
+    const body = (await readJsonBody(req)) as { Tty?: boolean };
+    void body;
+    tty = engine.execs.prepare(id).tty;
+  } catch (err) {
+    const message = JSON.stringify({ message: (err as Error).message });
+    const status = errorStatus(err instanceof HttpError ? err : err);
+    socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+    return true;
+  }
+  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${tty ? RAW_STREAM : MULTIPLEXED_STREAM}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  if (head.length > 0) socket.unshift(head);
+  const out = { write: (chunk: Buffer) => socket.writable && socket.write(chunk) };
+  socket.on('error', () => undefined);
+  await engine.execs.start(id, { stdin: socket, stdout: outputSink(out, STDOUT, tty), stderr: outputSink(out, STDERR, tty) }).catch((err: Error) => {
+    out.write(tty ? Buffer.from(`${err.message}\n`) : encodeFrame(STDERR, `${err.message}\n`));
+  });
+  socket.end();
+  return true;
+}

@@ -1,0 +1,81 @@
+// The engine process (`stackd`, `stack engine`): opens the engine root, serves the API on
+// the socket, writes the pid file that marks it alive, and on SIGTERM/SIGINT stops
+// serving while the containers keep running under their shims.
+
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { enginePaths, enginePidFile, type EnginePaths } from '../common/engine-paths.js';
+import { ConflictError } from '../common/errors.js';
+import { Engine } from '../engine/engine.js';
+import { serveApi, type ApiServer } from './server.js';
+
+export interface RunningEngine {
+  engine: Engine;
+  server: ApiServer;
+  paths: EnginePaths;
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the pid file, or refuses when a live engine holds it. */
+async function claimPidFile(path: string): Promise<void> {
+  try {
+    await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (pid > 0 && pid !== process.pid && alive(pid)) {
+    throw new ConflictError(`an engine (pid ${pid}) already runs with this state (${path}): use it, or "stack engine stop" first`);
+  }
+  // A stale pid file from an engine that died: take it over.
+  await writeFile(path, `${process.pid}\n`);
+}
+
+/** Starts an engine in this process; tests use it for private engines. */
+export async function startEngine(paths: EnginePaths, version: string): Promise<RunningEngine> {
+  const engine = await Engine.open({ paths, version });
+  const pidFile = enginePidFile(paths);
+  await claimPidFile(pidFile);
+  let server: ApiServer;
+  try {
+    server = await serveApi(engine, paths.socket);
+  } catch (err) {
+    engine.close();
+    await unlink(pidFile).catch(() => undefined);
+    throw err;
+  }
+  return {
+    engine,
+    server,
+    paths,
+    async stop() {
+      engine.close();
+      await server.close();
+      const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (pid === process.pid) await unlink(pidFile).catch(() => undefined);
+    },
+  };
+}
+
+/** Entry point of bin/stackd.js and `stack engine`: runs until SIGTERM or SIGINT. */
+export async function runEngineForeground(env: NodeJS.ProcessEnv, overrides: { root?: string; runRoot?: string; socket?: string }, version: string, log: (line: string) => void): Promise<void> {
+  const paths = enginePaths(env, overrides);
+  const running = await startEngine(paths, version);
+  log(`stackd ${version}: serving on ${paths.socket} (root ${paths.root}, pid ${process.pid})`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await running.stop();
+  log('stackd: stopped; containers keep running and are picked up by the next engine');
+}

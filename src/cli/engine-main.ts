@@ -1,0 +1,30 @@
+// `stackd` (bin/stackd.js): the engine in the foreground, with --root, --run-root and
+// --socket; parsed by hand so the engine starts without loading yargs.
+
+import { UsageError } from '../common/errors.js';
+import { reportError, stackVersion } from './main.js';
+import { processIO } from './io.js';
+
+export function parseEngineArgs(argv: readonly string[]): { root?: string; runRoot?: string; socket?: string } {
+  const out: { root?: string; runRoot?: string; socket?: string } = {};
+  const keys: Record<string, 'root' | 'runRoot' | 'socket'> = { '--root': 'root', '--run-root': 'runRoot', '--socket': 'socket' };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag = '', inline] = argv[i]!.split(/=(.*)/s, 2);
+    const key = keys[flag];
+    if (!key) throw new UsageError(`stackd: unknown option "${argv[i]}" (options: --root DIR, --run-root DIR, --socket PATH)`);
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === '') throw new UsageError(`stackd: ${flag} needs a value`);
+    out[key] = value;
+  }
+  return out;
+}
+
+export async function runStackdFromProcess(): Promise<void> {
+  const io = processIO();
+  try {
+    const { runEngineForeground } = await import('../api/stackd.js');
+    await runEngineForeground(process.env, parseEngineArgs(process.argv.slice(2)), stackVersion(), (line) => io.stderr.write(`${line}\n`));
+  } catch (err) {
+    process.exitCode = reportError(err, io);
+  }
+}

@@ -1,0 +1,36 @@
+// `stack inspect NAME...`: the engine's JSON for containers (or images), as docker inspect prints it.
+
+import type { Argv, CommandModule } from 'yargs';
+import { NotFoundError } from '../common/errors.js';
+import { engineClient } from './engine-client.js';
+import type { GlobalArgs } from './global-options.js';
+import type { CliIO } from './io.js';
+
+interface InspectArgs extends GlobalArgs {
+  names: string[];
+}
+
+export function inspectCommand(io: CliIO): CommandModule<GlobalArgs, InspectArgs> {
+  return {
+    command: 'inspect <names..>',
+    describe: 'Show the details of containers or images as JSON',
+    builder: (y: Argv<GlobalArgs>) => y.positional('names', { type: 'string', array: true, demandOption: true }) as unknown as Argv<InspectArgs>,
+    handler: async (args) => {
+      const client = await engineClient(io);
+      const out: unknown[] = [];
+      for (const name of args.names) {
+        try {
+          out.push(await client.call('GET', `/containers/${encodeURIComponent(name)}/json`));
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+          try {
+            out.push(await client.call('GET', `/images/${name}/json`));
+          } catch {
+            throw new NotFoundError(`no container or image named "${name}": see "stack ps -a" and "stack images"`);
+          }
+        }
+      }
+      io.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    },
+  };
+}

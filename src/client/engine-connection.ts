@@ -1,0 +1,43 @@
+// Finds the engine for the CLI, starting one in the background when nothing answers on
+// the socket (as the first `stack` command on a machine does), and says so once.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { engineLogFile, type EnginePaths } from '../common/engine-paths.js';
+import { RuntimeFailure } from '../common/errors.js';
+import { ApiClient } from './api-client.js';
+
+const STACKD = resolve(import.meta.dirname, '../../../bin/stackd.js');
+const START_TIMEOUT_MS = 10_000;
+
+export async function connectEngine(paths: EnginePaths, options: { autostart: boolean; say: (line: string) => void }): Promise<ApiClient> {
+  const client = new ApiClient(paths.socket);
+  if (await client.ping()) return client;
+  if (!options.autostart) throw new RuntimeFailure(`no engine answers on ${paths.socket}: start one with "stack engine"`);
+  mkdirSync(paths.runRoot, { recursive: true, mode: 0o711 });
+  const log = engineLogFile(paths);
+  const out = openSync(log, 'a');
+  const child = spawn(process.execPath, [STACKD, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket], {
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await client.ping()) {
+      options.say(`stack: started the engine (pid ${child.pid}, socket ${paths.socket}, log ${log})`);
+      return client;
+    }
+    // Another CLI may have started one at the same moment: ours then exits, theirs answers.
+    if (exited !== null && exited !== 0) {
+      if (await client.ping()) return client;
+      throw new RuntimeFailure(`the engine failed to start (exit ${exited}); see ${log}`);
+    }
+    await sleep(25);
+  }
+  throw new RuntimeFailure(`the engine did not answer on ${paths.socket} within ${START_TIMEOUT_MS / 1000} s; see ${log}`);
+}

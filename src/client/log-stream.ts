@@ -1,0 +1,77 @@
+// Reads a container's logs from the engine (Docker's multiplexed stream) and, when
+// following, rides out an engine restart: the connection drops, the engine comes back,
+// and reading resumes after the last entry seen.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FrameDecoder, STDERR, type StreamId } from '../common/docker-stream.js';
+import { ApiClient, EngineUnreachable } from './api-client.js';
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  /** RFC3339Nano, as the engine recorded it. */
+  time: string;
+  text: string;
+}
+
+export interface LogRequest {
+  follow: boolean;
+  tail?: string;
+  since?: string;
+  until?: string;
+  signal?: AbortSignal;
+  /** How long to wait for a restarted engine before giving up (following only). */
+  reconnectMs?: number;
+}
+
+/** Calls onLine for each entry; resolves when the log ends (container stopped, or not following). */
+export async function streamLogs(client: ApiClient, container: string, request: LogRequest, onLine: (line: LogLine) => void): Promise<void> {
+  let last: string | undefined;
+  let since = request.since;
+  for (;;) {
+    try {
+      const res = await client.open('GET', `/containers/${encodeURIComponent(container)}/logs`, {
+        query: { stdout: 1, stderr: 1, timestamps: 1, follow: request.follow ? 1 : 0, tail: last === undefined ? request.tail : undefined, since, until: request.until },
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+      const decoder = new FrameDecoder((stream: StreamId, payload: Buffer) => {
+        const text = payload.toString('utf8');
+        const space = text.indexOf(' ');
+        const time = text.slice(0, space);
+        // After a reconnect `since` repeats the entries of the last instant seen: skip them.
+        if (last !== undefined && time <= last) return;
+        last = time;
+        onLine({ stream: stream === STDERR ? 'stderr' : 'stdout', time, text: text.slice(space + 1) });
+      });
+      await new Promise<void>((resolve, reject) => {
+        res.on('data', (chunk: Buffer) => decoder.push(chunk));
+        res.on('end', resolve);
+        res.on('aborted', () => reject(new EngineUnreachable(client.socket, new Error('connection dropped'))));
+        res.on('error', (err) => reject(new EngineUnreachable(client.socket, err)));
+      });
+      if (!request.follow || request.signal?.aborted) return;
+      // The stream ended: either the container stopped, or the engine went away mid-stream.
+      if (await client.ping()) {
+        const state = await client.call<{ State: { Running: boolean; Restarting: boolean } }>('GET', `/containers/${encodeURIComponent(container)}/json`);
+        if (!state.State.Running && !state.State.Restarting) return;
+      }
+    } catch (err) {
+      if (!(err instanceof EngineUnreachable) || !request.follow || request.signal?.aborted) {
+        if (request.signal?.aborted) return;
+        throw err;
+      }
+    }
+    const deadline = Date.now() + (request.reconnectMs ?? 30_000);
+    while (!(await client.ping())) {
+      if (Date.now() > deadline || request.signal?.aborted) throw new EngineUnreachable(client.socket, new Error('the engine did not come back'));
+      await sleep(100);
+    }
+    if (last !== undefined) since = unixSeconds(last);
+  }
+}
+
+/** RFC3339Nano → unix seconds with nanoseconds, the `since` the API takes. */
+function unixSeconds(time: string): string {
+  const whole = Math.floor(Date.parse(`${time.slice(0, 19)}Z`) / 1000);
+  const fraction = /\.(\d+)/.exec(time)?.[1] ?? '0';
+  return `${whole}.${fraction.padEnd(9, '0').slice(0, 9)}`;
+}

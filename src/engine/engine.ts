@@ -1,0 +1,146 @@
+// The engine: one object that owns the image store, the containers, exec instances and
+// the event stream of one engine root. The API server (src/api) translates HTTP into
+// calls on it; nothing here knows about HTTP.
+
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { arch, cpus, hostname, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { EnginePaths } from '../common/engine-paths.js';
+import { ImageStore } from '../image/store.js';
+import { ShimRuntime } from '../runtime/shim-runtime.js';
+import { containerLogPath } from './container-record.js';
+import { ContainerService, type Clock } from './container-service.js';
+import { EventBus } from './event-bus.js';
+import { ExecService } from './exec-service.js';
+import { ImageService } from './image-service.js';
+
+export interface EngineOptions {
+  paths: EnginePaths;
+  version: string;
+  clock?: Clock;
+  /** The shim binary; the built one by default. */
+  shimPath?: string;
+}
+
+export class Engine {
+  readonly events: EventBus;
+  readonly images: ImageService;
+  readonly containers: ContainerService;
+  readonly execs: ExecService;
+  readonly startedAt = new Date();
+
+  private constructor(readonly options: EngineOptions, store: ImageStore) {
+    const { paths } = options;
+    const runtime = new ShimRuntime({
+      stateRoot: join(paths.runRoot, 'runtime'),
+      ...(options.shimPath ? { shimPath: options.shimPath } : {}),
+      logPath: (id) => containerLogPath(paths.root, id),
+    });
+    this.events = new EventBus();
+    this.images = new ImageService(store);
+    this.containers = new ContainerService({ root: paths.root, runtime, images: this.images, events: this.events, ...(options.clock ? { clock: options.clock } : {}) });
+    this.execs = new ExecService(this.containers, runtime);
+  }
+
+  /** Opens the engine root (made if new) and reconciles it with the containers still running. */
+  static async open(options: EngineOptions): Promise<Engine> {
+    await mkdir(options.paths.root, { recursive: true, mode: 0o711 });
+    await mkdir(options.paths.runRoot, { recursive: true, mode: 0o711 });
+    const store = await new ImageStore(join(options.paths.root, 'image')).init();
+    const engine = new Engine(options, store);
+    await engine.containers.recover();
+    return engine;
+  }
+
+  close(): void {
+    this.containers.close();
+  }
+
+  version(): Record<string, unknown> {
+    return {
+      Platform: { Name: 'stack' },
+      Components: [{ Name: 'Engine', Version: this.options.version, Details: { ApiVersion: '1.41', Os: 'linux', Arch: goArch() } }],
+      Version: this.options.version,
+      ApiVersion: '1.41',
+      MinAPIVersion: '1.24',
+      GitCommit: '',
+      GoVersion: `node ${process.version}`,
+      Os: 'linux',
+      Arch: goArch(),
+      KernelVersion: release(),
+      BuildTime: '',
+    };
+  }
+
+  async info(): Promise<Record<string, unknown>> {
+    const all = this.containers.all();
+    const count = (status: string): number => all.filter((r) => r.State.Status === status).length;
+    return {
+      ID: hostname(),
+      Name: hostname(),
+      Containers: all.length,
+      ContainersRunning: count('running'),
+      ContainersPaused: 0,
+      ContainersStopped: all.length - count('running'),
+      Images: (await this.images.list()).length,
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'overlayfs']],
+      DockerRootDir: this.options.paths.root,
+      ServerVersion: this.options.version,
+      OperatingSystem: operatingSystem(),
+      OSType: 'linux',
+      Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+      KernelVersion: release(),
+      NCPU: cpus().length,
+      MemTotal: totalmem(),
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: cgroupVersion(),
+      DefaultRuntime: 'stack-shim',
+      Runtimes: { 'stack-shim': { path: 'stack-shim' } },
+      LoggingDriver: 'json-file',
+      Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
+      MemoryLimit: true,
+      SwapLimit: true,
+      CpuCfsPeriod: true,
+      CpuCfsQuota: true,
+      CPUShares: true,
+      PidsLimit: true,
+      IPv4Forwarding: true,
+      Debug: false,
+      SystemTime: new Date().toISOString(),
+      Swarm: { LocalNodeState: 'inactive', ControlAvailable: false, NodeID: '', NodeAddr: '' },
+      SecurityOptions: ['name=no-new-privileges'],
+      Warnings: [],
+      Labels: [],
+      ExperimentalBuild: false,
+      HttpProxy: '',
+      HttpsProxy: '',
+      NoProxy: '',
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: [], Mirrors: [] },
+    };
+  }
+}
+
+function goArch(): string {
+  return arch() === 'x64' ? 'amd64' : arch();
+}
+
+function operatingSystem(): string {
+  try {
+    return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
+  } catch {
+    return 'Linux';
+  }
+}
+
+/** `1` on a v1 or hybrid host (the controllers are v1), `2` on a pure v2 host. */
+function cgroupVersion(): string {
+  try {
+    const mounts = readFileSync('/proc/self/mounts', 'utf8');
+    return / \/sys\/fs\/cgroup cgroup2 /.test(mounts) ? '2' : '1';
+  } catch {
+    return '1';
+  }
+}
