@@ -8,9 +8,8 @@ const PLAIN = /^[A-Za-z0-9_/.][A-Za-z0-9_./@+=,-]*(?::[A-Za-z0-9_./@+=,-]+)*$/;
 const LOOKS_TYPED = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|[-+]?[0-9][0-9_:.eE+-]*|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|\.|\.[0-9].*)$/;
 
 export function toYaml(value: unknown): string {
-  const out: string[] = [];
-  emitBlock(value, 0, out);
-  return `${out.join('\n')}\n`;
+  const text = emitBlock(value, 0, '');
+  return text === '' ? '\n' : text;
 }
 
 function scalar(value: unknown): string {
@@ -25,38 +24,44 @@ function key(k: string): string {
   return PLAIN.test(k) && !LOOKS_TYPED.test(k) && !k.includes(':') ? k : JSON.stringify(k);
 }
 
-function isEmptyContainer(v: unknown): string | undefined {
-  if (Array.isArray(v) && v.length === 0) return '[]';
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0) return '{}';
+/** `[]` or `{}` for an empty list or mapping, which are written on their key's line. */
+function emptyContainer(v: unknown): string | undefined {
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : undefined;
+  if (typeof v === 'object' && v !== null) {
+    for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) return undefined;
+    return '{}';
+  }
   return undefined;
 }
 
-function emitBlock(value: unknown, indent: number, out: string[]): void {
+/**
+ * The lines of `value` at `indent`, each ending in a newline. `firstPrefix` replaces
+ * the indentation of the first line: a list item's content starts on its dash's line
+ * (`- name: x`, `- - a`).
+ */
+function emitBlock(value: unknown, indent: number, firstPrefix: string | undefined): string {
   const pad = ' '.repeat(indent);
+  let out = '';
+  let prefix = firstPrefix ?? pad;
   if (Array.isArray(value)) {
     for (const item of value) {
-      if (typeof item === 'object' && item !== null && isEmptyContainer(item) === undefined) {
-        const lines: string[] = [];
-        emitBlock(item, indent + 2, lines);
-        // The first line of the item goes after the dash.
-        out.push(`${pad}- ${lines[0]!.slice(indent + 2)}`, ...lines.slice(1));
-      } else {
-        out.push(`${pad}- ${isEmptyContainer(item) ?? scalar(item)}`);
-      }
+      const dash = `${prefix}- `;
+      prefix = pad;
+      const empty = emptyContainer(item);
+      if (typeof item === 'object' && item !== null && empty === undefined) out += emitBlock(item, indent + 2, dash);
+      else out += `${dash}${empty ?? scalar(item)}\n`;
     }
-    return;
+    return out;
   }
   if (typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) {
-      const empty = isEmptyContainer(v);
-      if (typeof v === 'object' && v !== null && empty === undefined) {
-        out.push(`${pad}${key(k)}:`);
-        emitBlock(v, indent + 2, out);
-      } else {
-        out.push(`${pad}${key(k)}: ${empty ?? scalar(v)}`);
-      }
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      const empty = emptyContainer(v);
+      if (typeof v === 'object' && v !== null && empty === undefined) out += `${prefix}${key(k)}:\n${emitBlock(v, indent + 2, undefined)}`;
+      else out += `${prefix}${key(k)}: ${empty ?? scalar(v)}\n`;
+      prefix = pad;
     }
-    return;
+    return out;
   }
-  out.push(`${pad}${scalar(value)}`);
+  return `${prefix}${scalar(value)}\n`;
 }

@@ -88,9 +88,12 @@ function mapValues<T>(record: Record<string, T>, f: (value: T) => unknown): Doc 
   return out;
 }
 
-/** Keys by code unit, not locale: the output must not depend on the machine. */
+/**
+ * Keys by code unit, not locale: the output must not depend on the machine. (That is
+ * what sort() does without a comparer, and much faster than a comparer in JS.)
+ */
 function sortedKeys(record: object): string[] {
-  return Object.keys(record).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.keys(record).sort();
 }
 
 /** A plain copy with every mapping's keys sorted and undefined values left out. */

@@ -132,45 +132,80 @@ export interface InterpolationResult {
   warnings: Problem[];
 }
 
-/** Interpolate every string value of a document; positions and merge marks are kept. */
+/** Interpolate every string value of a document; positions and merge marks are kept, the input is left as it was. */
 export function interpolateDocument(doc: unknown, env: Readonly<Record<string, string | undefined>>): InterpolationResult {
   const problems: Problem[] = [];
   const unsetSeen = new Map<string, Problem>();
   const lookup: Lookup = (name) => env[name];
+  // The path of the value being walked, one stack for the whole walk: most values
+  // never need theirs, and copying it for each would cost more than the substitution.
+  const path: PathSegment[] = [];
 
-  const walk = (value: unknown, path: PathSegment[]): unknown => {
+  const walk = (value: unknown, casts: readonly CastNode[]): unknown => {
     if (typeof value === 'string') {
-      const r = substitute(value, lookup);
-      if (!r.ok) {
-        problems.push({ path: formatPath(path), message: r.message, position: locate(doc, path) });
-        return value;
+      let text = value;
+      if (value.includes('$')) {
+        const r = substitute(value, lookup);
+        if (!r.ok) {
+          problems.push({ path: formatPath(path), message: r.message, position: locate(doc, path) });
+          return value;
+        }
+        for (const name of r.unset) {
+          if (!unsetSeen.has(name)) {
+            unsetSeen.set(name, {
+              path: formatPath(path),
+              message: `the "${name}" variable is not set. Defaulting to a blank string.`,
+              position: locate(doc, path),
+            });
+          }
+        }
+        text = r.value;
       }
-      for (const name of r.unset) {
-        if (!unsetSeen.has(name)) {
-          unsetSeen.set(name, {
-            path: formatPath(path),
-            message: `the "${name}" variable is not set. Defaulting to a blank string.`,
-            position: locate(doc, path),
-          });
+      const cast = castAt(casts);
+      return cast ? castTyped(text, cast, path, doc, problems) : text;
+    }
+    // Containers are copied only where something inside them changed; the rest of the
+    // document is shared, as no stage changes a document it was given.
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        const item = walk(value[i], castsBelow(casts, i));
+        path.pop();
+        if (out) out.push(item);
+        else if (item !== value[i]) {
+          out = value.slice(0, i);
+          out.push(item);
         }
       }
-      return castTyped(r.value, path, doc, problems);
-    }
-    if (Array.isArray(value)) {
-      const out = value.map((v, i) => walk(v, [...path, i]));
+      if (!out) return value;
       carryOver(value, out);
       return out;
     }
     if (typeof value === 'object' && value !== null) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) put(out, k, walk(v, [...path, k]));
+      const keys = Object.keys(value);
+      let out: Record<string, unknown> | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const before = (value as Record<string, unknown>)[k];
+        path.push(k);
+        const after = walk(before, castsBelow(casts, k));
+        path.pop();
+        if (out) put(out, k, after);
+        else if (after !== before) {
+          out = {};
+          for (let j = 0; j < i; j++) put(out, keys[j]!, (value as Record<string, unknown>)[keys[j]!]);
+          put(out, k, after);
+        }
+      }
+      if (!out) return value;
       carryOver(value, out);
       return out;
     }
     return value;
   };
 
-  const value = walk(doc, []);
+  const value = walk(doc, [CAST_TREE]);
   return { value, problems, warnings: [...unsetSeen.values()] };
 }
 
@@ -206,23 +241,59 @@ const CASTS: ReadonlyArray<[string[], Cast]> = [
   [['configs', '*', 'external'], 'bool'],
 ];
 
-function castFor(path: readonly PathSegment[]): Cast | undefined {
-  outer: for (const [pattern, cast] of CASTS) {
-    if (pattern.length !== path.length) continue;
-    for (let i = 0; i < pattern.length; i++) {
-      if (pattern[i] !== '*' && pattern[i] !== path[i]) continue outer;
+/**
+ * CASTS as a tree walked alongside the document, so a value's cast is found in one
+ * step from its parent's instead of by matching every pattern against its path.
+ * Where patterns overlap, the first one listed wins (`order`).
+ */
+interface CastNode {
+  readonly named: Map<string, CastNode>;
+  any: CastNode | undefined;
+  cast: { type: Cast; order: number } | undefined;
+}
+
+const NO_CASTS: readonly CastNode[] = [];
+
+function castNode(): CastNode {
+  return { named: new Map(), any: undefined, cast: undefined };
+}
+
+const CAST_TREE: CastNode = castNode();
+CASTS.forEach(([pattern, type], order) => {
+  let node = CAST_TREE;
+  for (const segment of pattern) {
+    if (segment === '*') node = node.any ??= castNode();
+    else {
+      let next = node.named.get(segment);
+      if (!next) node.named.set(segment, (next = castNode()));
+      node = next;
     }
-    return cast;
   }
-  return undefined;
+  node.cast ??= { type, order };
+});
+
+function castsBelow(nodes: readonly CastNode[], key: PathSegment): readonly CastNode[] {
+  if (nodes.length === 0) return NO_CASTS;
+  const below: CastNode[] = [];
+  for (const node of nodes) {
+    // A pattern's named segment never matches a sequence index; `*` matches both.
+    const named = typeof key === 'string' ? node.named.get(key) : undefined;
+    if (named) below.push(named);
+    if (node.any) below.push(node.any);
+  }
+  return below.length === 0 ? NO_CASTS : below;
+}
+
+function castAt(nodes: readonly CastNode[]): Cast | undefined {
+  let found: { type: Cast; order: number } | undefined;
+  for (const node of nodes) if (node.cast && (!found || node.cast.order < found.order)) found = node.cast;
+  return found?.type;
 }
 
 const TRUE_WORDS = new Set(['y', 'yes', 'true', 'on']);
 const FALSE_WORDS = new Set(['n', 'no', 'false', 'off']);
 
-function castTyped(value: string, path: PathSegment[], doc: unknown, problems: Problem[]): unknown {
-  const cast = castFor(path);
-  if (!cast) return value;
+function castTyped(value: string, cast: Cast, path: readonly PathSegment[], doc: unknown, problems: Problem[]): unknown {
   const fail = (what: string): string => {
     problems.push({ path: formatPath(path), message: `must be ${what}, but is ${JSON.stringify(value)}`, position: locate(doc, path) });
     return value;

@@ -13,6 +13,7 @@
 import type { Problem, SourcePosition } from '../common/errors.js';
 import {
   containerPosition,
+  copyAllPositions,
   entryPosition,
   formatPath,
   setContainerPosition,
@@ -21,6 +22,7 @@ import {
   type EntryPosition,
   type PathSegment,
   positionField,
+  positionedEntryCount,
 } from './positions.js';
 import { parsePortLongSyntax, parsePortShortSyntax } from './short-syntax/ports.js';
 import { parseVolumeShortSyntax } from './short-syntax/volumes.js';
@@ -167,39 +169,82 @@ class Merger {
   constructor(private readonly keepTags: boolean) {}
 
   /**
-   * A fresh copy of a value written in a file, with its positions; `!reset` values are
-   * dropped (undefined) and `!override` marks left behind, unless tags are kept.
+   * A value written in a file, ready to be part of the result: `!reset` values are
+   * dropped (undefined) and `!override` marks left behind, unless tags are kept. Only
+   * the containers that change are copied (with their positions); a container with
+   * nothing to remove in it is shared, as no stage changes a document it was given.
    */
   copy(value: unknown, keepTags = this.keepTags): unknown {
     if (isReset(value)) return keepTags ? RESET : undefined;
+    const unmark = !keepTags && isOverride(value);
     if (Array.isArray(value)) {
-      const out: unknown[] = [];
-      value.forEach((item, i) => {
+      let out: unknown[] | undefined = unmark ? [] : undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
         const copied = this.copy(item, keepTags);
-        if (copied === undefined) return;
-        out.push(copied);
-        const pos = entryPosition(value, i);
-        if (pos) setEntryPosition(out, out.length - 1, pos);
-      });
-      return this.finish(value, out, keepTags);
+        if (!out) {
+          if (copied === item && copied !== undefined) continue;
+          out = value.slice(0, i);
+        }
+        if (copied !== undefined) out.push(copied);
+      }
+      if (!out) return value;
+      const kept = out;
+      const keptAll = kept.length === value.length;
+      if (!this.sharePositions(value, kept, keptAll, keptAll ? value.filter((_, i) => entryPosition(value, i)).length : 0)) {
+        let at = 0;
+        value.forEach((item, i) => {
+          // The items copy() returned undefined for.
+          if (item === undefined || (isReset(item) && !keepTags)) return;
+          const pos = entryPosition(value, i);
+          if (pos) setEntryPosition(kept, at, pos);
+          at++;
+        });
+      }
+      return this.finish(value, kept, keepTags);
     }
     if (isMapping(value)) {
-      const out: Mapping = {};
-      for (const [key, item] of Object.entries(value)) {
+      const keys = Object.keys(value);
+      let out: Mapping | undefined = unmark ? {} : undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const item = value[key];
         const copied = this.copy(item, keepTags);
-        if (copied === undefined) continue;
-        put(out, key, copied);
-        const pos = entryPosition(value, key);
-        if (pos) setEntryPosition(out, key, pos);
+        if (!out) {
+          if (copied === item && copied !== undefined) continue;
+          out = {};
+          for (let j = 0; j < i; j++) put(out, keys[j]!, value[keys[j]!]);
+        }
+        if (copied !== undefined) put(out, key, copied);
       }
-      return this.finish(value, out, keepTags);
+      if (!out) return value;
+      const kept = out;
+      const keptKeys = Object.keys(kept);
+      const keptAll = keptKeys.length === keys.length;
+      if (!this.sharePositions(value, kept, keptAll, keptAll ? keys.filter((k) => entryPosition(value, k)).length : 0)) {
+        for (const key of keptKeys) {
+          const pos = entryPosition(value, key);
+          if (pos) setEntryPosition(kept, key, pos);
+        }
+      }
+      return this.finish(value, kept, keepTags);
     }
     return value;
   }
 
+  /**
+   * A copy that kept every entry, where every recorded position belongs to one of
+   * them, can share its source's positions instead of copying them one by one.
+   */
+  private sharePositions(from: object, to: object, keptAll: boolean, positionedKept: number): boolean {
+    if (!keptAll || positionedKept !== positionedEntryCount(from)) return false;
+    copyAllPositions(from, to);
+    return true;
+  }
+
   private finish<T extends object>(from: object, out: T, keepTags: boolean): T {
     const self = containerPosition(from);
-    if (self) setContainerPosition(out, self);
+    if (self && containerPosition(out) !== self) setContainerPosition(out, self);
     if (keepTags && isOverride(from)) markOverride(out);
     return out;
   }

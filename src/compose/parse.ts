@@ -1,4 +1,4 @@
-// Stage 1 of loading: bytes of one stack file -> a plain JS document, with the source
+// Stage 3 of loading: bytes of one stack file -> a plain JS document, with the source
 // position of every mapping and sequence entry recorded (see positions.ts).
 //
 // Hostile or broken input is refused here, before any later stage walks the tree:
@@ -7,11 +7,37 @@
 // expand to more than MAX_EXPANDED_NODES values ("billion laughs"). Anchors, aliases
 // and `<<` merge keys are expanded; `!reset` and `!override` become the markers of
 // tags.ts for the merge stage.
+//
+// Two paths give the same result. Files written in the common part of YAML are read
+// by yaml-subset.ts in a few milliseconds; everything else, and every file with a
+// mistake in it, goes to the `yaml` library and the converter below, which also word
+// every problem. `yaml` is loaded only when that path runs: loading it costs ~40 ms.
 
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, isPair } from 'yaml';
-import type { Document, Node as YamlNode, YAMLMap, YAMLSeq, Scalar } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Alias, Document, LineCounter, Node as YamlNode, Pair, YAMLMap, YAMLSeq, Scalar } from 'yaml';
 import type { Problem, SourcePosition } from '../common/errors.js';
 import { entryPosition as entryPositionOf, setContainerPosition, setEntryPosition, formatPath, type PathSegment } from './positions.js';
+import { readYamlSubset } from './yaml-subset.js';
+import { RESET, markOverride } from './tags.js';
+import { closestName } from './did-you-mean.js';
+import { has, put } from './mapping.js';
+
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+export const MAX_DEPTH = 64;
+export const MAX_EXPANDED_NODES = 250_000;
+
+type YamlLibrary = typeof import('yaml');
+let yamlLibrary: YamlLibrary | undefined;
+function yaml(): YamlLibrary {
+  yamlLibrary ??= createRequire(import.meta.url)('yaml') as YamlLibrary;
+  return yamlLibrary;
+}
+// The library's node tests, for the converter (which runs only once it is loaded).
+const isAlias = (node: unknown): node is Alias => yaml().isAlias(node);
+const isMap = (node: unknown): node is YAMLMap => yaml().isMap(node);
+const isPair = (node: unknown): node is Pair => yaml().isPair(node);
+const isScalar = (node: unknown): node is Scalar => yaml().isScalar(node);
+const isSeq = (node: unknown): node is YAMLSeq => yaml().isSeq(node);
 
 /** Where a node is, as a chain to its parent: built for every node, turned into a path only for a problem. */
 type Where = { readonly parent: Where; readonly key: PathSegment } | undefined;
@@ -21,13 +47,6 @@ function pathOf(where: Where): PathSegment[] {
   for (let w = where; w; w = w.parent) out.push(w.key);
   return out.reverse();
 }
-import { RESET, markOverride } from './tags.js';
-import { closestName } from './did-you-mean.js';
-import { has, put } from './mapping.js';
-
-export const MAX_FILE_BYTES = 4 * 1024 * 1024;
-export const MAX_DEPTH = 64;
-export const MAX_EXPANDED_NODES = 250_000;
 
 export interface ParseResult {
   /** The document; undefined when the file could not be read as YAML at all. */
@@ -43,6 +62,14 @@ export function parseStackFile(bytes: Uint8Array, file: string): ParseResult {
   let text = new TextDecoder('utf-8').decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
+  const common = readYamlSubset(text, file, { maxDepth: MAX_DEPTH, maxExpandedValues: MAX_EXPANDED_NODES });
+  if (common !== undefined) return { value: common, problems: [] };
+  return parseWithYamlLibrary(text, file);
+}
+
+/** The full path alone; exported so tests can hold the fast path to it. */
+export function parseWithYamlLibrary(text: string, file: string): ParseResult {
+  const { LineCounter, parseDocument } = yaml();
   const tooDeep = findExcessiveFlowNesting(text);
   if (tooDeep !== undefined) {
     const lc = new LineCounter();

@@ -18,29 +18,88 @@ export interface EntryPosition {
 
 type Container = object;
 
-// Keyed by object identity: a hidden side table, not global behaviour.
-const table = new WeakMap<Container, Map<PathSegment, EntryPosition>>();
+/**
+ * Each container carries its positions itself, in a private class field: invisible to
+ * Object.keys, spreads, JSON, structuredClone and test comparisons, so containers stay
+ * plain data. (A class whose base constructor returns its argument can add a private
+ * field to any object. A WeakMap side table did the same job, but its inserts and the
+ * collector's ephemeron work cost ~60 ms of a 200-service load, and a symbol property
+ * added with defineProperty costs twice as much as the field.) Stages copy every
+ * container they rebuild, so a copy shares its source's record until either of them is
+ * given a position of its own (copy on write).
+ */
+interface PositionRecord {
+  /** Where the container itself starts. */
+  self: SourcePosition | undefined;
+  entries: Map<PathSegment, EntryPosition> | undefined;
+  /** Held by more than one container: copy before changing it. */
+  shared: boolean;
+}
+
+class ReturnsItsArgument {
+  constructor(target: object) {
+    return target;
+  }
+}
+
+class PositionCarrier extends ReturnsItsArgument {
+  #record: PositionRecord;
+
+  private constructor(target: object, record: PositionRecord) {
+    super(target);
+    this.#record = record;
+  }
+
+  static attach(target: object, record: PositionRecord): void {
+    new PositionCarrier(target, record);
+  }
+
+  static recordOf(target: object): PositionRecord | undefined {
+    return #record in target ? target.#record : undefined;
+  }
+
+  /** Only for a target that has a record already. */
+  static replace(target: object, record: PositionRecord): void {
+    (target as PositionCarrier).#record = record;
+  }
+}
+
+function recordOf(container: Container): PositionRecord | undefined {
+  return PositionCarrier.recordOf(container);
+}
+
+function attach(container: Container, record: PositionRecord): void {
+  PositionCarrier.attach(container, record);
+}
+
+function writableRecord(container: Container): PositionRecord {
+  let record = recordOf(container);
+  if (!record) {
+    record = { self: undefined, entries: undefined, shared: false };
+    attach(container, record);
+  } else if (record.shared) {
+    record = { self: record.self, entries: record.entries && new Map(record.entries), shared: false };
+    PositionCarrier.replace(container, record);
+  }
+  return record;
+}
 
 export function setEntryPosition(container: Container, key: PathSegment, pos: EntryPosition): void {
-  let entries = table.get(container);
-  if (!entries) {
-    entries = new Map();
-    table.set(container, entries);
-  }
-  entries.set(key, pos);
+  const record = writableRecord(container);
+  (record.entries ??= new Map()).set(key, pos);
 }
 
 export function entryPosition(container: Container, key: PathSegment): EntryPosition | undefined {
-  return table.get(container)?.get(key);
+  return recordOf(container)?.entries?.get(key);
+}
+
+export function setContainerPosition(container: Container, pos: SourcePosition): void {
+  writableRecord(container).self = pos;
 }
 
 /** Where the container itself starts, when it was recorded (see setContainerPosition). */
-const selfTable = new WeakMap<Container, SourcePosition>();
-export function setContainerPosition(container: Container, pos: SourcePosition): void {
-  selfTable.set(container, pos);
-}
 export function containerPosition(container: Container): SourcePosition | undefined {
-  return selfTable.get(container);
+  return recordOf(container)?.self;
 }
 
 /** Copy the position of entry `fromKey` of `from` to entry `toKey` of `to`. */
@@ -49,12 +108,26 @@ export function copyEntryPosition(from: Container, fromKey: PathSegment, to: Con
   if (pos) setEntryPosition(to, toKey, pos);
 }
 
-/** Copy every recorded entry position (and the container's own) from one container to another. */
+/** How many entries of the container have a recorded position. */
+export function positionedEntryCount(container: Container): number {
+  return recordOf(container)?.entries?.size ?? 0;
+}
+
+/** Copy every recorded entry position (and the container's own, unless it has one) from one container to another. */
 export function copyAllPositions(from: Container, to: Container): void {
-  const entries = table.get(from);
-  if (entries) for (const [k, p] of entries) setEntryPosition(to, k, p);
-  const self = selfTable.get(from);
-  if (self && !selfTable.has(to)) selfTable.set(to, self);
+  const source = recordOf(from);
+  if (!source) return;
+  const target = recordOf(to);
+  if (!target) {
+    source.shared = true;
+    attach(to, source);
+    return;
+  }
+  if (source.entries) {
+    const entries = (writableRecord(to).entries ??= new Map());
+    for (const [k, p] of source.entries) entries.set(k, p);
+  }
+  if (source.self && !target.self) writableRecord(to).self = source.self;
 }
 
 /**

@@ -3,6 +3,7 @@ import { interpolateDocument, substitute } from '../../src/compose/interpolate.j
 import { parseStackFile } from '../../src/compose/parse.js';
 import { formatProblem } from '../../src/common/errors.js';
 import { RESET, isOverride } from '../../src/compose/tags.js';
+import { locate } from '../../src/compose/positions.js';
 
 const env = { NAME: 'web', EMPTY: '', PORT: '8080', TAG: '1.2', ON: 'yes', N: '3', MODE: '0440' };
 const sub = (s: string, e: Record<string, string | undefined> = env) => {
@@ -149,4 +150,15 @@ t.test('unset variables warn once each, with the first place they are used', asy
     'compose.yaml:3:12: services.a.image: the "Y" variable is not set. Defaulting to a blank string.',
   ]);
   t.equal((r.value as Record<string, any>).services.b.image, '-set');
+});
+
+t.test('the input is left as it was; what did not change is shared', async (t) => {
+  const r = parseStackFile(new TextEncoder().encode('services:\n  web:\n    image: app:${TAG}\n    ports: ["80:80"]\n'), 'compose.yaml');
+  const doc = r.value as Record<string, any>;
+  const out = interpolateDocument(doc, { TAG: '2' }).value as Record<string, any>;
+  t.equal(doc.services.web.image, 'app:${TAG}');
+  t.equal(out.services.web.image, 'app:2');
+  t.not(out.services.web, doc.services.web);
+  t.equal(out.services.web.ports, doc.services.web.ports);
+  t.same(locate(out, ['services', 'web', 'image']), { file: 'compose.yaml', line: 3, col: 12 });
 });
