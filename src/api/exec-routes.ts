@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { Writable } from 'node:stream';
 import { encodeFrame, MULTIPLEXED_STREAM, RAW_STREAM, STDERR, STDOUT, type StreamId } from '../common/docker-stream.js';
 import type { Engine } from '../engine/engine.js';
-import { errorStatus, HttpError, queryInt, readJsonBody, Reply, stripVersion, type Router } from './router.js';
+import { errorStatus, HttpError, JSON_BODY_LIMIT, queryInt, readJsonBody, Reply, stripVersion, type Router } from './router.js';
 
 /** Output of an exec: framed (no TTY) or raw (TTY, where stdout and stderr are one stream). */
 function outputSink(target: { write(chunk: Buffer): unknown }, stream: StreamId, tty: boolean): NodeJS.WritableStream {
@@ -58,23 +58,63 @@ export async function handleExecUpgrade(engine: Engine, req: IncomingMessage, so
   if (!m || req.method !== 'POST') return false;
   const id = decodeURIComponent(m[1]!);
   let tty = false;
+  let rest: Buffer;
   try {
-    const body = (await readJsonBody(req)) as { Tty?: boolean };
-    void body;
+    // On an upgrade, Node hands the request body to us as the first bytes of the
+    // connection (`head`, then the socket), not through `req`: it must be taken off
+    // here, or it reaches the process's stdin (`docker exec -i x cat` echoed
+    // `{"Detach":false,"Tty":false}` before the input).
+    ({ rest } = await takeUpgradeBody(req, socket, head));
     tty = engine.execs.prepare(id).tty;
   } catch (err) {
     const message = JSON.stringify({ message: (err as Error).message });
     const status = errorStatus(err instanceof HttpError ? err : err);
     socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+    socket.resume(); // as below: see the client's close, so the connection goes away
     return true;
   }
   socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${tty ? RAW_STREAM : MULTIPLEXED_STREAM}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
-  if (head.length > 0) socket.unshift(head);
+  if (rest.length > 0) socket.unshift(rest);
   const out = { write: (chunk: Buffer) => socket.writable && socket.write(chunk) };
   socket.on('error', () => undefined);
   await engine.execs.start(id, { stdin: socket, stdout: outputSink(out, STDOUT, tty), stderr: outputSink(out, STDERR, tty) }).catch((err: Error) => {
     out.write(tty ? Buffer.from(`${err.message}\n`) : encodeFrame(STDERR, `${err.message}\n`));
   });
   socket.end();
+  // Read (and drop) whatever the client still sends until it closes its side: without
+  // stdin attached nothing ever reads the socket, so its EOF went unseen, the connection
+  // stayed half-open forever and the server's close() never finished.
+  socket.resume();
   return true;
+}
+
+/**
+ * Reads the Content-Length bytes of an upgrade request's body off the connection:
+ * those in `head` first, then from the socket. Returns the body and what followed it
+ * (the first bytes of stdin). Bodies over the JSON limit are refused.
+ */
+async function takeUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(length) || length < 0) throw new HttpError(400, `invalid Content-Length: ${req.headers['content-length']}`);
+  if (length > JSON_BODY_LIMIT) throw new HttpError(413, `request body of ${length} bytes is over the ${JSON_BODY_LIMIT}-byte limit`);
+  let buffered = head;
+  while (buffered.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve, reject) => {
+      const onData = (d: Buffer): void => { cleanup(); socket.pause(); resolve(d); };
+      const onEnd = (): void => { cleanup(); resolve(null); };
+      const onError = (e: Error): void => { cleanup(); reject(e); };
+      const cleanup = (): void => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('error', onError);
+      };
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.once('error', onError);
+      socket.resume();
+    });
+    if (chunk === null) throw new HttpError(400, `the connection ended inside the ${length}-byte request body`);
+    buffered = Buffer.concat([buffered, chunk]);
+  }
+  return { body: buffered.subarray(0, length), rest: buffered.subarray(length) };
 }

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { chmod, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConflictError } from '../common/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { addContainerRoutes } from './container-routes.js';
@@ -44,7 +45,12 @@ export async function serveApi(engine: Engine, socket: string): Promise<ApiServe
   await unlink(socket).catch(() => undefined);
   const router = apiRouter(engine);
   const server: Server = createServer((req, res) => void router.handle(req, res));
+  // Hijacked (upgraded) connections are no longer the HTTP server's: closeAllConnections()
+  // does not reach them, so they are tracked here and destroyed on close.
+  const upgraded = new Set<Duplex>();
   server.on('upgrade', (req, conn, head: Buffer) => {
+    upgraded.add(conn);
+    conn.once('close', () => upgraded.delete(conn));
     handleExecUpgrade(engine, req, conn, head).then((handled) => {
       if (!handled) conn.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
     }, () => conn.destroy());
@@ -64,6 +70,7 @@ export async function serveApi(engine: Engine, socket: string): Promise<ApiServe
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const conn of upgraded) conn.destroy();
       });
       await unlink(socket).catch(() => undefined);
     },

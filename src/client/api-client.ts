@@ -54,7 +54,7 @@ export class ApiClient {
       });
       req.once('response', resolve);
       req.once('error', (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new EngineUnreachable(this.socket, err) : err);
+        reject(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(err.code ?? '') ? new EngineUnreachable(this.socket, err) : err);
       });
       req.end(body);
     });

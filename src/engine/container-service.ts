@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type {
   ContainerCreateBody, ContainerInspect, ContainerStateView, ContainerSummary, HealthState, HostConfig,
 } from '../common/api-types.js';
@@ -174,7 +175,10 @@ export class ContainerService {
       const taken = [...this.containers.values()].find((l) => l.record.Name === `/${name.replace(/^\//, '')}`);
       if (taken) throw new ConflictError(`the container name "/${name.replace(/^\//, '')}" is already in use by container ${taken.record.Id}: remove it or pick another name`);
     }
-    const { HostConfig: hostConfig = {}, ...requested } = body;
+    // NetworkingConfig is a sibling of HostConfig in the create body, not part of the
+    // container's Config: left in, it showed up in `docker inspect`'s Config.
+    const { HostConfig: hostConfig = {}, NetworkingConfig: _networking, ...requested } = body as ContainerCreateBody & { NetworkingConfig?: unknown };
+    void _networking;
     const image = await this.options.images.find(body.Image);
     const config = mergeImageConfig(requested, image.config.config);
     validateContainerRequest(config, hostConfig);
@@ -280,7 +284,12 @@ export class ContainerService {
       ...(initial ? { initial } : {}),
       exec: async (args, timeoutMs, signal) => {
         let output = '';
-        const sink = { write: (d: Buffer | string) => { if (output.length < 8192) output += d.toString(); return true; } } as unknown as NodeJS.WritableStream;
+        const sink = new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            if (output.length < 8192) output += chunk.toString('utf8');
+            done();
+          },
+        });
         const r = await this.options.runtime.exec(id, { args, stdout: sink, stderr: sink, signal });
         return { exitCode: r.exitCode, output };
       },

@@ -60,7 +60,13 @@ export class Engine {
   version(): Record<string, unknown> {
     return {
       Platform: { Name: 'stack' },
-      Components: [{ Name: 'Engine', Version: this.options.version, Details: { ApiVersion: '1.41', Os: 'linux', Arch: goArch() } }],
+      // `docker version` prints the Engine component's Details (not the top-level fields):
+      // without MinAPIVersion & co. it shows "(minimum version )" and empty lines.
+      Components: [{
+        Name: 'Engine',
+        Version: this.options.version,
+        Details: { ApiVersion: '1.41', MinAPIVersion: '1.24', GitCommit: '', GoVersion: `node ${process.version}`, Os: 'linux', Arch: goArch(), KernelVersion: release(), Experimental: 'false', BuildTime: '' },
+      }],
       Version: this.options.version,
       ApiVersion: '1.41',
       MinAPIVersion: '1.24',

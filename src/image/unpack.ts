@@ -52,11 +52,19 @@ export async function findLayer(store: ImageStore, diffId: string): Promise<Unpa
   }
 }
 
+/** Unpacks in progress, by layer directory: concurrent creates from one image share one unpack. */
+const unpacking = new Map<string, Promise<UnpackedLayer>>();
+
 /** Unpacks the layer blob `blobDigest` whose uncompressed digest must be `diffId`. */
 export async function unpackLayer(store: ImageStore, blobDigest: string, diffId: string, options: UnpackOptions = {}): Promise<UnpackedLayer> {
   const existing = await findLayer(store, diffId);
   if (existing) return existing;
-  return unpackLayerStream(store, store.openBlob(blobDigest), diffId, options);
+  const key = layerPaths(store, diffId).base;
+  const inFlight = unpacking.get(key);
+  if (inFlight) return inFlight;
+  const work = unpackLayerStream(store, store.openBlob(blobDigest), diffId, options).finally(() => unpacking.delete(key));
+  unpacking.set(key, work);
+  return work;
 }
 
 /**
@@ -88,7 +96,16 @@ export async function unpackLayerStream(store: ImageStore, source: Readable, dif
     await writer.finishDirectories();
     const linkName = randomBytes(13).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16).toUpperCase();
     await writeFile(join(staging, 'link'), linkName);
-    await rename(staging, base);
+    try {
+      await rename(staging, base);
+    } catch (err) {
+      // Another process unpacked the same layer first: theirs is as good as ours.
+      const code = (err as NodeJS.ErrnoException).code;
+      const theirs = code === 'ENOTEMPTY' || code === 'EEXIST' ? await findLayer(store, diffId) : undefined;
+      if (!theirs) throw err;
+      await rm(staging, { recursive: true, force: true });
+      return theirs;
+    }
     await symlink(`../${digestHex(diffId)}/diff`, join(store.layerDir, 'l', linkName));
     return { diffId, dir: diff, link: linkName };
   } catch (err) {

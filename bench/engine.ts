@@ -1,0 +1,433 @@
+// Benchmark: `stack run --rm busybox:test true` through CLI -> engine -> shim against
+// `docker run --rm --network none IMG true` under Debian's docker.io, in one run, plus the
+// idle RSS of each engine. Our engine is a private stackd started once before timing; the
+// same container lifecycle is also timed through the API alone (create, wait, start,
+// delete from this process) to show what the CLI process costs. dockerd is started here
+// with private data/exec roots and a private socket, no bridge and no iptables, so it
+// touches no host networking; if it cannot run, the docker column is skipped with the
+// reason. Needs root and busybox-static. Prints medians, p90 and ratios; asserts nothing.
+// Everything (engines, mounts, temp dirs) is cleaned up, also on failure or SIGINT.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, copyFileSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeBusyboxImage } from '../src/image/bootstrap.js';
+import { ImageStore } from '../src/image/store.js';
+import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const WARMUP = 2;
+const IMAGE = 'busybox:test';
+const DOCKER_IMAGE = 'stack-bench-busybox:latest';
+const REPO = resolve(import.meta.dirname, '../..');
+const STACK_CLI = join(REPO, 'bin/stack.js');
+const STACKD = join(REPO, 'bin/stackd.js');
+const DOCKERD = '/usr/sbin/dockerd';
+// Debian's client, matching its daemon; /usr/local/bin/docker is a different, newer CLI.
+const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+
+interface Stats {
+  median: number;
+  p90: number;
+  min: number;
+}
+
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { median: at(0.5), p90: at(0.9), min: s[0]! };
+}
+
+// --- a tiny HTTP client over a Unix socket -------------------------------------------
+
+interface HttpReply {
+  status: number;
+  body: string;
+}
+
+function http(socket: string, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<HttpReply> {
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolvePromise, reject) => {
+    const req = request({
+      socketPath: socket,
+      method,
+      path,
+      headers: data === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+      timeout: timeoutMs,
+    });
+    req.once('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+    req.once('error', reject);
+    req.once('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('error', reject);
+      res.once('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.end(data);
+  });
+}
+
+async function ping(socket: string): Promise<boolean> {
+  try {
+    return (await http(socket, 'GET', '/_ping', undefined, 2_000)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForPing(socket: string, child: ChildProcess, what: string, timeoutMs: number, logFile?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before serving${logFile ? `: ${tail(logFile)}` : ''}`);
+    }
+    if (await ping(socket)) return;
+    await sleep(25);
+  }
+  throw new Error(`${what} did not answer on ${socket} within ${timeoutMs} ms${logFile ? `: ${tail(logFile)}` : ''}`);
+}
+
+function tail(file: string, lines = 6): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function expectStatus(r: HttpReply, ok: number[], what: string): void {
+  if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${r.body.trim()}`);
+}
+
+/** One container through the API alone: create, wait (armed before start), start, delete. */
+async function apiRunOnce(socket: string): Promise<void> {
+  const created = await http(socket, 'POST', '/v1.41/containers/create', { Image: IMAGE, Cmd: ['true'] });
+  expectStatus(created, [201], 'create');
+  const id = (JSON.parse(created.body) as { Id: string }).Id;
+  try {
+    const waiting = http(socket, 'POST', `/v1.41/containers/${id}/wait?condition=next-exit`);
+    const started = await http(socket, 'POST', `/v1.41/containers/${id}/start`);
+    expectStatus(started, [204], 'start');
+    const waited = await waiting;
+    expectStatus(waited, [200], 'wait');
+    const code = (JSON.parse(waited.body) as { StatusCode: number }).StatusCode;
+    if (code !== 0) throw new Error(`API run exited ${code}`);
+  } finally {
+    expectStatus(await http(socket, 'DELETE', `/v1.41/containers/${id}?force=1`), [204], 'delete');
+  }
+}
+
+// --- processes and memory --------------------------------------------------------------
+
+function rssKb(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/** The pid and every live descendant of it. */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+function treeRss(root: number): { total: number; parts: Array<{ pid: number; name: string; kb: number }> } {
+  const parts = processTree(root).map((pid) => ({ pid, name: processName(pid), kb: rssKb(pid) }));
+  return { total: parts.reduce((a, p) => a + p.kb, 0), parts };
+}
+
+function alive(child: ChildProcess | undefined): child is ChildProcess {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!alive(child)) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  if (await Promise.race([gone.then(() => true), sleep(graceMs).then(() => false)])) return;
+  child.kill('SIGKILL');
+  await gone;
+}
+
+function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): number {
+  const started = performance.now();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const elapsed = performance.now() - started;
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${String(r.stderr).trim() || r.error?.message}`);
+  return elapsed;
+}
+
+// --- cleanup -----------------------------------------------------------------------------
+
+function unmountUnder(base: string): void {
+  for (let pass = 0; pass < 3; pass++) {
+    const mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
+      .filter((m) => m === base || m.startsWith(`${base}/`));
+    if (mounts.length === 0) return;
+    for (const m of mounts.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  }
+}
+
+// --- the stack column --------------------------------------------------------------------
+
+interface StackResult {
+  cli: Stats;
+  api: Stats;
+  version: Stats;
+  rssKb: number;
+  rssParts: string;
+}
+
+async function benchStack(base: string, state: { stackd?: ChildProcess; dockerd?: ChildProcess }): Promise<StackResult> {
+  const root = join(base, 'root');
+  const runRoot = join(base, 'run');
+  const socket = join(runRoot, 'stack.sock');
+  mkdirSync(runRoot, { recursive: true });
+  await makeBusyboxImage(await new ImageStore(join(root, 'image')).init(), IMAGE);
+
+  const log = join(base, 'stackd.log');
+  const logFd = openSync(log, 'a');
+  const stackd = spawn(process.execPath, [STACKD, '--root', root, '--run-root', runRoot, '--socket', socket], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  state.stackd = stackd;
+  await waitForPing(socket, stackd, 'stackd', 15_000, log);
+
+  const env: NodeJS.ProcessEnv = { ...process.env, STACK_ROOT: root, STACK_RUN_ROOT: runRoot, STACK_SOCKET: socket, STACK_NO_AUTOSTART: '1' };
+  const cliArgs = [STACK_CLI, 'run', '--rm', IMAGE, 'true'];
+  for (let i = 0; i < WARMUP; i++) {
+    timeCommand(process.execPath, cliArgs, env, 'stack run (warm-up)');
+    await apiRunOnce(socket);
+  }
+  const cli: number[] = [];
+  const api: number[] = [];
+  const version: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    version.push(timeCommand(process.execPath, [STACK_CLI, '--version'], env, 'stack --version'));
+    cli.push(timeCommand(process.execPath, cliArgs, env, `stack run ${i}`));
+    const started = performance.now();
+    await apiRunOnce(socket);
+    api.push(performance.now() - started);
+  }
+  // Idle: give the engine a moment after the last run before reading its RSS.
+  await sleep(2_000);
+  const left = JSON.parse((await http(socket, 'GET', '/v1.41/containers/json?all=1')).body) as unknown[];
+  if (left.length > 0) console.log(`note: ${left.length} container(s) left in the stack engine after --rm runs`);
+  const rss = treeRss(stackd.pid!);
+  return { cli: stats(cli), api: stats(api), version: stats(version), rssKb: rss.total, rssParts: rss.parts.map((p) => `${p.name}[${p.pid}] ${(p.kb / 1024).toFixed(1)}`).join(', ') };
+}
+
+// --- the docker column -------------------------------------------------------------------
+
+interface DockerResult {
+  run: Stats;
+  rssKb: number;
+  rssParts: string;
+  version: string;
+}
+
+function ensureDocker(): string | undefined {
+  if (existsSync(DOCKERD) && existsSync('/usr/bin/containerd')) return undefined;
+  console.log('docker.io is not installed: apt-get install -y docker.io ...');
+  const r = spawnSync('apt-get', ['install', '-y', 'docker.io'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+  if (r.status !== 0) return `apt-get install -y docker.io failed (exit ${r.status ?? r.signal}): ${String(r.stderr).trim().split('\n').slice(-3).join(' / ')}`;
+  if (!existsSync(DOCKERD)) return `${DOCKERD} is still missing after installing docker.io`;
+  return undefined;
+}
+
+/** A busybox rootfs tarball (busybox + applet symlinks), built with tar(1). */
+function busyboxRootfsTar(base: string): string {
+  const dir = join(base, 'bb-rootfs');
+  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root']) mkdirSync(join(dir, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
+  const list = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' });
+  for (const applet of list.stdout.split('\n')) if (applet && applet !== 'busybox') symlinkSync('busybox', join(dir, 'bin', applet));
+  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+  const out = join(base, 'bb-rootfs.tar');
+  const r = spawnSync('tar', ['-C', dir, '--numeric-owner', '--owner=0', '--group=0', '-cf', out, '.'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
+  return out;
+}
+
+async function benchDocker(base: string, state: { stackd?: ChildProcess; dockerd?: ChildProcess }): Promise<DockerResult> {
+  const dataRoot = join(base, 'data');
+  const execRoot = join(base, 'exec');
+  const socket = join(base, 'docker.sock');
+  const config = join(base, 'daemon.json');
+  const clientConfig = join(base, 'client');
+  for (const d of [dataRoot, execRoot, clientConfig]) mkdirSync(d, { recursive: true });
+  writeFileSync(config, '{}\n');
+  const log = join(base, 'dockerd.log');
+  const logFd = openSync(log, 'a');
+  const dockerd = spawn(
+    DOCKERD,
+    [
+      '--config-file', config,
+      '--data-root', dataRoot,
+      '--exec-root', execRoot,
+      '--pidfile', join(base, 'dockerd.pid'),
+      '-H', `unix://${socket}`,
+      '--bridge=none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+    ],
+    { stdio: ['ignore', logFd, logFd], env: { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}` } },
+  );
+  closeSync(logFd);
+  state.dockerd = dockerd;
+  await waitForPing(socket, dockerd, 'dockerd', 60_000, log);
+
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: clientConfig };
+  delete env.DOCKER_CONTEXT;
+  delete env.DOCKER_TLS_VERIFY;
+  const version = spawnSync(DOCKER_CLI, ['version', '--format', 'client {{.Client.Version}}, server {{.Server.Version}}'], { env, encoding: 'utf8' }).stdout.trim();
+  const info = spawnSync(DOCKER_CLI, ['info', '--format', '{{.Driver}} / cgroup {{.CgroupDriver}} v{{.CgroupVersion}}'], { env, encoding: 'utf8' }).stdout.trim();
+
+  const tarball = busyboxRootfsTar(base);
+  const imported = spawnSync(DOCKER_CLI, ['import', '--change', 'CMD ["sh"]', '--change', 'ENV PATH=/bin', tarball, DOCKER_IMAGE], { env, encoding: 'utf8' });
+  if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr.trim()}`);
+
+  const args = ['run', '--rm', '--network', 'none', DOCKER_IMAGE, 'true'];
+  for (let i = 0; i < WARMUP; i++) timeCommand(DOCKER_CLI, args, env, 'docker run (warm-up)');
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) times.push(timeCommand(DOCKER_CLI, args, env, `docker run ${i}`));
+  await sleep(2_000);
+  const rss = treeRss(dockerd.pid!);
+  return {
+    run: stats(times),
+    rssKb: rss.total,
+    rssParts: rss.parts.map((p) => `${p.name}[${p.pid}] ${(p.kb / 1024).toFixed(1)}`).join(', '),
+    version: `${version}${info ? ` (${info})` : ''}`,
+  };
+}
+
+// --- main --------------------------------------------------------------------------------
+
+function skipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (namespaces, mounts, cgroups)';
+  if (!existsSync('/bin/busybox')) return 'needs busybox-static (apt-get install busybox-static)';
+  if (!existsSync(DEFAULT_SHIM_PATH)) return `the shim is not built (${DEFAULT_SHIM_PATH}): node scripts/build-shim.mjs`;
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const skip = skipReason();
+  if (skip) {
+    console.log(`engine bench skipped: ${skip}`);
+    return;
+  }
+  const base = mkdtempSync(join(tmpdir(), 'stack-bench-engine-'));
+  const state: { stackd?: ChildProcess; dockerd?: ChildProcess } = {};
+  let cleaned = false;
+  const cleanup = async (): Promise<void> => {
+    if (cleaned) return;
+    cleaned = true;
+    await stopChild(state.stackd, 5_000).catch(() => undefined);
+    // dockerd stops its own containerd on SIGTERM; kill leftovers of its tree if it does not.
+    const dockerTree = alive(state.dockerd) ? processTree(state.dockerd.pid!).slice(1) : [];
+    await stopChild(state.dockerd, 15_000).catch(() => undefined);
+    for (const pid of dockerTree) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    unmountUnder(base);
+    rmSync(base, { recursive: true, force: true, maxRetries: 3 });
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let stack: StackResult | undefined;
+  let docker: DockerResult | undefined;
+  let dockerSkip: string | undefined;
+  try {
+    const stackBase = join(base, 'stack');
+    mkdirSync(stackBase);
+    stack = await benchStack(stackBase, state);
+    // Stop our engine before docker runs, so the two never compete; its RSS is already read.
+    await stopChild(state.stackd, 5_000);
+
+    dockerSkip = ensureDocker();
+    if (!dockerSkip) {
+      const dockerBase = join(base, 'docker');
+      mkdirSync(dockerBase);
+      try {
+        docker = await benchDocker(dockerBase, state);
+      } catch (err) {
+        dockerSkip = (err as Error).message;
+      }
+    }
+  } finally {
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const ms = (x: number) => x.toFixed(1).padStart(8);
+  const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;
+  console.log(`run --rm IMAGE true, wall time, ${RUNS} runs each after ${WARMUP} warm-up, ms`);
+  console.log(`${'path'.padEnd(42)}   median      p90      min`);
+  const row = (name: string, s: Stats) => console.log(`${name.padEnd(42)} ${ms(s.median)} ${ms(s.p90)} ${ms(s.min)}`);
+  row('stack run --rm (CLI -> stackd -> shim)', stack.cli);
+  row('stack API only (create/start/wait/delete)', stack.api);
+  row('stack --version (CLI process floor)', stack.version);
+  if (docker) row('docker run --rm --network none', docker.run);
+  else console.log(`${'docker run --rm --network none'.padEnd(42)} skipped: ${dockerSkip}`);
+  console.log(`CLI process cost (stack CLI - API, median): ${(stack.cli.median - stack.api.median).toFixed(1)} ms`);
+  console.log('');
+  console.log('engine idle RSS (after the runs)');
+  console.log(`  stackd:            ${mb(stack.rssKb).padStart(9)}  (${stack.rssParts})`);
+  if (docker) console.log(`  dockerd+containerd: ${mb(docker.rssKb).padStart(8)}  (${docker.rssParts})`);
+  console.log('');
+  if (docker) {
+    console.log(`docker: ${docker.version}`);
+    console.log(`stack/docker run time (median): ${(stack.cli.median / docker.run.median).toFixed(3)}  (target <= 0.25)`);
+    console.log(`stack API/docker run time (median): ${(stack.api.median / docker.run.median).toFixed(3)}`);
+    console.log(`stackd/docker idle RSS: ${(stack.rssKb / docker.rssKb).toFixed(3)}`);
+  }
+  console.log(`stackd idle RSS ${mb(stack.rssKb)} (target < 60 MB)`);
+}
+
+await main();
