@@ -8,7 +8,8 @@ import { encodeFrame, MULTIPLEXED_STREAM, STDERR, STDOUT } from '../common/docke
 import { archiveContainerPath, extractIntoContainer, statContainerPath } from '../engine/container-archive.js';
 import { logInstant, readContainerLog } from '../engine/container-logs.js';
 import type { ContainerRecord } from '../engine/container-record.js';
-import { readContainerStats, type ContainerStats } from '../engine/container-stats.js';
+import type { ContainerStats } from '../common/container-stats-shape.js';
+import { readContainerStats } from '../engine/container-stats.js';
 import { listContainerProcesses } from '../engine/container-top.js';
 import type { Engine } from '../engine/engine.js';
 import { HttpError, parseFilters, queryFlag, queryInt, readJsonBody, Reply, type Router } from './router.js';

@@ -3,7 +3,7 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import type { ContainerSummary } from '../common/api-types.js';
-import type { ContainerStats } from '../engine/container-stats.js';
+import type { ContainerStats } from '../common/container-stats-shape.js';
 import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
@@ -19,7 +19,7 @@ export function statsCommand(io: CliIO): CommandModule<GlobalArgs, StatsArgs> {
     describe: 'Show CPU, memory and process counts of running containers',
     builder: (y: Argv<GlobalArgs>) => y.positional('containers', { type: 'string', array: true }) as unknown as Argv<StatsArgs>,
     handler: async (args) => {
-      const { cpuPercent, memoryUsedBytes } = await import('../engine/container-stats.js');
+      const { cpuPercent, memoryUsedBytes } = await import('../common/container-stats-shape.js');
       const client = await engineClient(io);
       const names = args.containers?.length
         ? args.containers

@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import type { ContainerConfig, HostConfig } from '../common/api-types.js';
 import { UsageError } from '../common/errors.js';
 import type { ImageConfig } from '../image/store.js';
+import { validateRestartPolicy } from './restart-policy.js';
 import { resolveUser, rootfsReader, type ContainerMount, type ContainerResources, type ContainerSpec } from '../runtime/bundle.js';
 
 /** Docker accepts a string for Cmd/Entrypoint in some clients; the engine wants lists. */
@@ -143,6 +144,7 @@ export function validateContainerRequest(config: ContainerConfig, host: HostConf
   containerMounts(host);
   networkMode(host);
   if (config.Tty) throw new UsageError('a TTY for the main process (-t) is not supported by this engine yet; use "exec -it" for a shell');
+  if (host.RestartPolicy) validateRestartPolicy(host.RestartPolicy);
   const policy = host.RestartPolicy?.Name ?? '';
   if (host.AutoRemove && policy !== '' && policy !== 'no') {
     throw new UsageError(`auto-remove (--rm) cannot be combined with the restart policy "${policy}"`);

@@ -1,73 +1,18 @@
 // Resource usage of a container for `GET /containers/{id}/stats`, in the JSON shape the
 // Docker CLI's `docker stats` reads, from the cgroup directories the shim recorded (one
-// absolute directory per controller, v1 or v2; a hybrid host mixes them). Also the CLI's
-// own arithmetic (CPU % and memory used), for `stack stats`.
+// absolute directory per controller, v1 or v2; a hybrid host mixes them).
 //
 // Where a figure has no cgroup file, it comes from elsewhere or is left out: on a v1 host
 // whose cpuacct hierarchy is mounted apart from cpu (this one), the shim makes no cpuacct
 // cgroup, so CPU time is summed from the member processes' /proc/<pid>/stat. Nothing here
 // throws for a container that is gone: its stats are whatever could still be read.
+// The JSON shape and the CLI's arithmetic live in src/common/container-stats-shape.ts.
 
 import { totalmem } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ContainerStats, type CpuStats, type CpuUsage, type MemoryStats } from '../common/container-stats-shape.js';
 import { CLOCK_TICKS_PER_SECOND, listContainerPids, readProcessStat, type ContainerCgroup } from './container-top.js';
-
-export interface CpuUsage {
-  /** Nanoseconds of CPU the container used since it started. */
-  total_usage: number;
-  /** Per CPU, when the cgroup says (v1 cpuacct only, as with Docker). */
-  percpu_usage?: number[];
-  usage_in_kernelmode: number;
-  usage_in_usermode: number;
-}
-
-export interface CpuStats {
-  cpu_usage: CpuUsage;
-  /** Nanoseconds of host CPU time (all CPUs) since boot, as Docker counts it from /proc/stat. */
-  system_cpu_usage?: number;
-  online_cpus?: number;
-  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
-}
-
-export interface MemoryStats {
-  usage?: number;
-  max_usage?: number;
-  failcnt?: number;
-  /** The limit, or the host's memory when there is none. */
-  limit?: number;
-  /** memory.stat as it is: v1 keys (with total_*) or v2 keys. */
-  stats?: Record<string, number>;
-}
-
-export interface BlkioEntry {
-  major: number;
-  minor: number;
-  op: string;
-  value: number;
-}
-
-/** Docker's stats JSON without `name`, `id` and `networks`, which the API adds. */
-export interface ContainerStats {
-  read: string;
-  preread: string;
-  pids_stats: { current?: number; limit?: number };
-  blkio_stats: {
-    io_service_bytes_recursive: BlkioEntry[];
-    io_serviced_recursive: BlkioEntry[];
-    io_queue_recursive: BlkioEntry[];
-    io_service_time_recursive: BlkioEntry[];
-    io_wait_time_recursive: BlkioEntry[];
-    io_merged_recursive: BlkioEntry[];
-    io_time_recursive: BlkioEntry[];
-    sectors_recursive: BlkioEntry[];
-  };
-  num_procs: number;
-  storage_stats: Record<string, never>;
-  cpu_stats: CpuStats;
-  precpu_stats: CpuStats;
-  memory_stats: MemoryStats;
-}
 
 export interface StatsOptions {
   /** Where /proc is; tests point it at a fake tree. */
@@ -124,21 +69,6 @@ function emptyCpuStats(): CpuStats {
     cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
     throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
   };
-}
-
-/** The Docker CLI's CPU %: the container's share of host CPU time between the two samples, times the CPUs. */
-export function cpuPercent(stats: Pick<ContainerStats, 'cpu_stats' | 'precpu_stats'>): number {
-  const cpuDelta = stats.cpu_stats.cpu_usage.total_usage - stats.precpu_stats.cpu_usage.total_usage;
-  const systemDelta = (stats.cpu_stats.system_cpu_usage ?? 0) - (stats.precpu_stats.system_cpu_usage ?? 0);
-  const cpus = stats.cpu_stats.online_cpus ?? stats.cpu_stats.cpu_usage.percpu_usage?.length ?? 0;
-  return systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0;
-}
-
-/** The Docker CLI's memory "usage": without the page cache the kernel can drop (inactive file pages). */
-export function memoryUsedBytes(memory: MemoryStats): number {
-  const usage = memory.usage ?? 0;
-  const inactiveFile = memory.stats?.total_inactive_file ?? memory.stats?.inactive_file;
-  return inactiveFile !== undefined && inactiveFile < usage ? usage - inactiveFile : usage;
 }
 
 interface HostCpu {

@@ -6,7 +6,7 @@
 
 import type { HealthConfig, HealthLogEntry, HealthState, HealthStatus } from '../common/api-types.js';
 import { UsageError } from '../common/errors.js';
-import { formatDuration } from '../compose/short-syntax/durations.js';
+import { formatDuration } from '../common/go-duration.js';
 
 const NANOS_PER_MS = 1e6;
 

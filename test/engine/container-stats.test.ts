@@ -5,7 +5,8 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuPercent, memoryUsedBytes, readContainerStats, type ContainerStats } from '../../src/engine/container-stats.js';
+import { cpuPercent, memoryUsedBytes, type ContainerStats } from '../../src/common/container-stats-shape.js';
+import { readContainerStats } from '../../src/engine/container-stats.js';
 import { makeHarness, skipReason, waitUntil, type Harness } from '../runtime/fixtures.js';
 
 const MiB = 1024 * 1024;
