@@ -103,7 +103,7 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
       containers.logPath(record.Id),
       { stdout, stderr, follow: queryFlag(query, 'follow'), ...(since ? { since } : {}), ...(until ? { until } : {}), ...(tail !== undefined && tail >= 0 ? { tail } : {}) },
       (entry) => res.write(encodeFrame(entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
-      { isStopped: () => !containers.isRunning(record.Id), signal },
+      { isStopped: () => !containers.isRunning(record.Id), stopped: containers.wait(record.Id, 'not-running', signal), signal },
     );
     res.end();
     return undefined;

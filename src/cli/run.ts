@@ -11,7 +11,7 @@ import type { GlobalArgs } from './global-options.js';
 import { engineRoot, openStore, type EngineRootArgs } from './image.js';
 import type { CliIO } from './io.js';
 
-interface RunArgs extends EngineRootArgs {
+export interface RunArgs extends EngineRootArgs {
   _: Array<string | number>;
   image: string;
   cmd?: string[] | undefined;
@@ -132,13 +132,15 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('health-retries', { type: 'number' })
         .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'runc: the same OCI bundle under runc, in this process, without the engine' })
         .option('root', { type: 'string', description: 'Engine root directory, for --runtime runc (env STACK_ROOT; default /var/lib/stack)' }) as unknown as Argv<RunArgs>,
-    handler: async (args) => {
-      // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
-      const command = [...(args.cmd ?? []), ...args._.slice(1)].map(String);
-      const code = args.runtime === 'runc' ? await runUnderRunc(io, args, command) : await runInEngine(io, args, command);
-      if (code !== 0) throw new ContainerExit(code);
-    },
+    // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
+    handler: (args) => runContainer(io, args, [...(args.cmd ?? []), ...args._.slice(1)].map(String)),
   };
+}
+
+/** What `run` does once its command line is read (by yargs, or by run-fast-path.ts). */
+export async function runContainer(io: CliIO, args: RunArgs, command: string[]): Promise<void> {
+  const code = args.runtime === 'runc' ? await runUnderRunc(io, args, command) : await runInEngine(io, args, command);
+  if (code !== 0) throw new ContainerExit(code);
 }
 
 async function runInEngine(io: CliIO, args: RunArgs, command: string[]): Promise<number> {

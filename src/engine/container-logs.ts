@@ -59,6 +59,8 @@ function parseLines(text: string): LogEntry[] {
 export interface FollowOptions {
   /** True once the container has stopped: following ends after the last read. */
   isStopped: () => boolean;
+  /** Settles when the container stops, so the last read need not wait for the poll. */
+  stopped?: Promise<unknown>;
   signal?: AbortSignal;
   pollMs?: number;
 }
@@ -145,6 +147,7 @@ export async function readContainerLog(path: string, query: LogQuery, emit: (ent
     }
     // The watch sees writes at once; the poll catches the stop and a log created late.
     const poll = setInterval(pump, follow.pollMs ?? 250);
+    void follow.stopped?.then(() => pump(), () => undefined);
     if (signal?.aborted) finish();
     else pump();
   });
