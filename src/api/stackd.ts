@@ -7,6 +7,7 @@ import { enginePaths, enginePidFile, type EnginePaths } from '../common/engine-p
 import { ConflictError } from '../common/errors.js';
 import { Engine } from '../engine/engine.js';
 import { serveApi, type ApiServer } from './server.js';
+import { processAlive } from '../common/process-alive.js';
 
 export interface RunningEngine {
   engine: Engine;
@@ -15,14 +16,6 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes the pid file, or refuses when a live engine holds it. */
 async function claimPidFile(path: string): Promise<void> {
@@ -33,7 +26,7 @@ async function claimPidFile(path: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-  if (pid > 0 && pid !== process.pid && alive(pid)) {
+  if (pid > 0 && pid !== process.pid && processAlive(pid)) {
     throw new ConflictError(`an engine (pid ${pid}) already runs with this state (${path}): use it, or "stack engine stop" first`);
   }
   // A stale pid file from an engine that died: take it over.

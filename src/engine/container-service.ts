@@ -22,6 +22,7 @@ import type { EventBus } from './event-bus.js';
 import { HealthMonitor, parseHealthConfig, systemClock, type Clock } from './health-monitor.js';
 import { imageId, type ImageService } from './image-service.js';
 import { nextRestartDelay, shouldRestart } from './restart-policy.js';
+import { processAlive } from '../common/process-alive.js';
 
 export type { Clock };
 
@@ -84,7 +85,7 @@ export class ContainerService {
       if (shim && (shim.status === 'running' || shim.status === 'created') && processAlive(shim.shimPid)) {
         record.State.Status = 'running';
         record.State.Pid = shim.pid;
-        this.watchExit(live, shim);
+        this.watchExit(live);
         this.startHealth(live, record.State.Health);
         continue;
       }
@@ -268,7 +269,7 @@ export class ContainerService {
     record.ManuallyStopped = false;
     await saveRecord(root, record);
     this.publish('start', record);
-    this.watchExit(live, state);
+    this.watchExit(live);
     this.startHealth(live);
     return true;
   }
@@ -308,7 +309,7 @@ export class ContainerService {
   }
 
   /** Follows the shim's state file until the run ends, then records the exit. */
-  private watchExit(live: LiveContainer, state: ContainerState): void {
+  private watchExit(live: LiveContainer): void {
     const run = live.run;
     const id = live.record.Id;
     const follow = (): void => {
@@ -322,7 +323,6 @@ export class ContainerService {
         },
       );
     };
-    void state;
     follow();
   }
 
@@ -663,15 +663,6 @@ export function signalName(signal: string): NodeJS.Signals {
   return name as NodeJS.Signals;
 }
 
-function processAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether `path` is a mount point, read from /proc/self/mountinfo (octal escapes as the kernel writes them). */
 async function isMountPoint(path: string): Promise<boolean> {

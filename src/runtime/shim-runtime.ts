@@ -8,6 +8,7 @@ import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path';
 import { RuntimeFailure } from '../common/errors.js';
 import type { ContainerUser, OciSpec } from './bundle.js';
+import { processAlive } from '../common/process-alive.js';
 
 /** The shim built by scripts/build-shim.mjs, found from this module in dist/src/runtime. */
 export const DEFAULT_SHIM_PATH = resolve(import.meta.dirname, '../../runtime/stack-shim');
@@ -118,15 +119,6 @@ function runProcess(
   });
 }
 
-function alive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Containers run by stack-shim; their state and logs live under stateRoot/<id>/. */
 export class ShimRuntime {
@@ -218,7 +210,7 @@ export class ShimRuntime {
         this.state(id).then(
           (s) => {
             if (s.status === 'stopped') finish(null, s);
-            else if (!alive(s.shimPid) && !alive(s.pid)) {
+            else if (!processAlive(s.shimPid) && !processAlive(s.pid)) {
               // The shim was killed outright; the container is gone too, its exit unknown.
               finish(null, { ...s, status: 'stopped', error: s.error ?? `the shim (pid ${s.shimPid}) exited without recording the container's exit` });
             }
@@ -246,7 +238,7 @@ export class ShimRuntime {
     if (s.status !== 'running' && s.status !== 'created') {
       throw new RuntimeFailure(`container ${id} is ${s.status}; cannot send ${signal}`);
     }
-    const target = FORWARDED.has(signal) && alive(s.shimPid) ? s.shimPid : s.pid;
+    const target = FORWARDED.has(signal) && processAlive(s.shimPid) ? s.shimPid : s.pid;
     try {
       process.kill(target, signal);
     } catch (err) {
@@ -335,13 +327,13 @@ export class ShimRuntime {
         onSpawn: (pid) => {
           request.onStart?.(pid);
           request.signal?.addEventListener('abort', () => {
-            if (alive(pid)) process.kill(pid, 'SIGTERM');
-            setTimeout(() => { if (alive(pid)) process.kill(pid, 'SIGKILL'); }, 1000).unref();
+            if (processAlive(pid)) process.kill(pid, 'SIGTERM');
+            setTimeout(() => { if (processAlive(pid)) process.kill(pid, 'SIGKILL'); }, 1000).unref();
           }, { once: true });
           if (request.tty && request.onResizable) {
             request.onResizable(async (rows, cols) => {
               await writeFile(sizeFile, `${rows} ${cols}\n`);
-              if (alive(pid)) process.kill(pid, 'SIGWINCH');
+              if (processAlive(pid)) process.kill(pid, 'SIGWINCH');
             });
           }
         },
