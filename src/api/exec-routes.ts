@@ -93,7 +93,7 @@ export async function handleExecUpgrade(engine: Engine, req: IncomingMessage, so
  * those in `head` first, then from the socket. Returns the body and what followed it
  * (the first bytes of stdin). Bodies over the JSON limit are refused.
  */
-async function takeUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+export async function takeUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
   const length = Number(req.headers['content-length'] ?? 0);
   if (!Number.isInteger(length) || length < 0) throw new HttpError(400, `invalid Content-Length: ${req.headers['content-length']}`);
   if (length > JSON_BODY_LIMIT) throw new HttpError(413, `request body of ${length} bytes is over the ${JSON_BODY_LIMIT}-byte limit`);

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { ConflictError } from '../common/errors.js';
 import type { Engine } from '../engine/engine.js';
 import { addContainerRoutes } from './container-routes.js';
+import { handleAttachUpgrade } from './attach-routes.js';
 import { addExecRoutes, handleExecUpgrade } from './exec-routes.js';
 import { addImageRoutes } from './image-routes.js';
 import { Router } from './router.js';
@@ -51,7 +52,9 @@ export async function serveApi(engine: Engine, socket: string): Promise<ApiServe
   server.on('upgrade', (req, conn, head: Buffer) => {
     upgraded.add(conn);
     conn.once('close', () => upgraded.delete(conn));
-    handleExecUpgrade(engine, req, conn, head).then((handled) => {
+    const upgrade = async (): Promise<boolean> =>
+      (await handleExecUpgrade(engine, req, conn, head)) || handleAttachUpgrade(engine, req, conn, head);
+    upgrade().then((handled) => {
       if (!handled) conn.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
     }, () => conn.destroy());
   });

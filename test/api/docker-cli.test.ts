@@ -156,5 +156,9 @@ t.test('the docker CLI works against the engine', { skip }, async (t) => {
   t.match(missingImage.stderr, /nope/);
   t.same(tableRows((await docker(['ps', '-a'])).stdout).length, 1, 'a failed run leaves no container');
 
+  const attached = await docker(['run', '--rm', BUSYBOX_IMAGE, 'sh', '-c', 'echo hi; echo err >&2; exit 3']);
+  t.same(attached, { code: 3, stdout: 'hi\n', stderr: 'err\n' }, 'docker run in the foreground: output by attach, its exit code, --rm');
+  t.same(tableRows((await docker(['ps', '-a'])).stdout).length, 1, '--rm removed it');
+
   t.notOk(readFileSync('/proc/self/mounts', 'utf8').includes(join(engine.paths.root, 'containers')), 'no container rootfs left mounted');
 });
