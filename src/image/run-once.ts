@@ -1,6 +1,7 @@
 // Runs one container from a stored image in the calling process, start to finish: the
-// rootfs overlay, the bundle, the shim, the log relayed as it grows, then cleanup. This is
-// what `stack run --rm` does until the engine issue moves it behind the API.
+// rootfs overlay, the bundle, the shim, the log relayed as it grows, then cleanup. It
+// serves `stack run --runtime runc`, the escape hatch that needs no engine; everything
+// else runs through the engine (src/engine).
 
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
