@@ -8,8 +8,8 @@ import type { Duplex } from 'node:stream';
 import { encodeFrame, MULTIPLEXED_STREAM, STDERR, STDOUT } from '../common/docker-stream.js';
 import { readContainerLog } from '../engine/container-logs.js';
 import type { Engine } from '../engine/engine.js';
-import { takeUpgradeBody } from './exec-routes.js';
-import { errorStatus, queryFlag, stripVersion } from './router.js';
+import { refuseUpgrade, takeUpgradeBody } from './exec-routes.js';
+import { queryFlag, stripVersion } from './router.js';
 
 export async function handleAttachUpgrade(engine: Engine, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://engine');
@@ -24,9 +24,7 @@ export async function handleAttachUpgrade(engine: Engine, req: IncomingMessage, 
     if (record.Config.Tty) throw new Error('attaching to a container with a TTY is not supported yet');
     id = record.Id;
   } catch (err) {
-    const message = JSON.stringify({ message: (err as Error).message });
-    socket.end(`HTTP/1.1 ${errorStatus(err)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
-    socket.resume();
+    refuseUpgrade(socket, err);
     return true;
   }
   socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${MULTIPLEXED_STREAM}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);

@@ -72,10 +72,8 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
     return undefined;
   });
 
+  // `v=1` (remove anonymous volumes) has nothing to do until volumes exist: nothing of the container is kept.
   router.add('DELETE', '/containers/:id', async ({ params, query }) => {
-    if (queryFlag(query, 'v')) {
-      // Anonymous volumes come with the volumes issue; nothing of the container's is kept anyway.
-    }
     await containers.remove(params.id!, { force: queryFlag(query, 'force') });
     return new Reply(204);
   });
@@ -97,13 +95,14 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
       throw new HttpError(400, (err as Error).message);
     }
     const timestamps = queryFlag(query, 'timestamps');
+    const follow = queryFlag(query, 'follow');
     res.writeHead(200, { 'Content-Type': MULTIPLEXED_STREAM });
     res.flushHeaders();
     await readContainerLog(
       containers.logPath(record.Id),
-      { stdout, stderr, follow: queryFlag(query, 'follow'), ...(since ? { since } : {}), ...(until ? { until } : {}), ...(tail !== undefined && tail >= 0 ? { tail } : {}) },
+      { stdout, stderr, follow, ...(since ? { since } : {}), ...(until ? { until } : {}), ...(tail !== undefined && tail >= 0 ? { tail } : {}) },
       (entry) => res.write(encodeFrame(entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
-      { isStopped: () => !containers.isRunning(record.Id), stopped: containers.wait(record.Id, 'not-running', signal), signal },
+      follow ? { isStopped: () => !containers.isRunning(record.Id), stopped: containers.wait(record.Id, 'not-running', signal), signal } : undefined,
     );
     res.end();
     return undefined;

@@ -67,10 +67,7 @@ export async function handleExecUpgrade(engine: Engine, req: IncomingMessage, so
     ({ rest } = await takeUpgradeBody(req, socket, head));
     tty = engine.execs.prepare(id).tty;
   } catch (err) {
-    const message = JSON.stringify({ message: (err as Error).message });
-    const status = errorStatus(err instanceof HttpError ? err : err);
-    socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
-    socket.resume(); // as below: see the client's close, so the connection goes away
+    refuseUpgrade(socket, err);
     return true;
   }
   socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${tty ? RAW_STREAM : MULTIPLEXED_STREAM}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
@@ -86,6 +83,14 @@ export async function handleExecUpgrade(engine: Engine, req: IncomingMessage, so
   // stayed half-open forever and the server's close() never finished.
   socket.resume();
   return true;
+}
+
+/** Answers an upgrade request that cannot go ahead with Docker's JSON error, then lets the connection go. */
+export function refuseUpgrade(socket: Duplex, err: unknown): void {
+  const message = JSON.stringify({ message: (err as Error).message });
+  socket.end(`HTTP/1.1 ${errorStatus(err)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+  // Read what the client still sends, so its close is seen and the connection goes away.
+  socket.resume();
 }
 
 /**
