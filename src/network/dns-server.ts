@@ -69,7 +69,7 @@ export class DnsServer {
   readonly #log: (line: string) => void;
   readonly #maxForwards: number;
   readonly #tcpIdleMs: number;
-  readonly #listeners = new Map<string, Listener>();
+  readonly #listeners = new Set<Listener>();
   /** One controller per forward in flight: their count is the bound, and close() aborts them. */
   readonly #forwards = new Set<AbortController>();
   /** Turns the address list of a name on every answer so clients spread over replicas. */
@@ -85,46 +85,47 @@ export class DnsServer {
     this.#tcpIdleMs = options.tcpIdleTimeoutMs ?? 5000;
   }
 
-  /** Answers on address:port over UDP and TCP for containers of `networkId`. Port 53 by default. */
+  /**
+   * Answers on address:port over UDP and TCP for containers of `networkId`. Port 53 by default;
+   * port 0 picks a free one (tests). The kernel refuses a second bind of the same address and
+   * port, and that refusal is the error: one listener per gateway address and port.
+   */
   async listen(networkId: string, address: string, port = 53): Promise<{ port: number }> {
     if (this.#closed) throw new ConflictError(`DNS server is closed; cannot listen on ${address}:${port}`);
-    if (this.#listeners.has(address)) {
-      throw new ConflictError(`DNS server already listens on ${address} (network ${this.#listeners.get(address)?.networkId})`);
-    }
     const attempts = port === 0 ? EPHEMERAL_BIND_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt++) {
+      let listener: Listener;
       try {
-        const listener = await this.#bind(networkId, address, port);
-        // Another listen() for the same address may have finished while this one was binding.
-        if (this.#listeners.has(address) || this.#closed) {
-          await closeListener(listener);
-          throw new ConflictError(`DNS server already listens on ${address}, or was closed while binding`);
-        }
-        this.#listeners.set(address, listener);
-        return { port: listener.udp.address().port };
+        listener = await this.#bind(networkId, address, port);
       } catch (error) {
-        if (error instanceof ConflictError) throw error;
         const code = (error as NodeJS.ErrnoException).code;
         if (attempt < attempts && code === 'EADDRINUSE') continue;
         const reason = error instanceof Error ? error.message : String(error);
         throw new RuntimeFailure(`DNS server cannot listen on ${address}:${port}: ${reason}`, { cause: error });
       }
+      if (this.#closed) {
+        await closeListener(listener);
+        throw new ConflictError(`DNS server was closed while binding ${address}:${port}`);
+      }
+      this.#listeners.add(listener);
+      return { port: listener.udp.address().port };
     }
   }
 
-  /** Stops answering on `address` and releases its sockets and connections. */
+  /** Stops answering on `address` (every port) and releases its sockets and connections. */
   async unlisten(address: string): Promise<void> {
-    const listener = this.#listeners.get(address);
-    if (!listener) return;
-    this.#listeners.delete(address);
-    await closeListener(listener);
+    const leaving = [...this.#listeners].filter((listener) => listener.address === address);
+    for (const listener of leaving) this.#listeners.delete(listener);
+    await Promise.all(leaving.map(closeListener));
   }
 
   /** Releases every socket and aborts forwards in flight; leaves no timers behind. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const forward of this.#forwards) forward.abort();
-    await Promise.all([...this.#listeners.keys()].map((address) => this.unlisten(address)));
+    const leaving = [...this.#listeners];
+    this.#listeners.clear();
+    await Promise.all(leaving.map(closeListener));
   }
 
   /** Binds UDP first (port 0 picks a port), then TCP on the same port. */
