@@ -8,6 +8,11 @@
 // change costs two processes however many rules it touches, and it lands atomically per table.
 // The state is the kernel's rules themselves, not a file of ours: an engine that restarts, or a
 // Docker that rewrites FORWARD, is seen as it is at the next call.
+//
+// What the caller must do: make the bridge before addNetwork (route_localnet is set on it), and
+// turn hairpin mode on for each container's bridge port (`bridge link set dev VETH hairpin on`):
+// with br_netfilter loaded, a container reaching its own published port is DNATed inside the
+// bridge and sent back out the port it came from, which a bridge refuses without hairpin mode.
 import { spawn } from 'node:child_process';
 import { isIPv4 } from 'node:net';
 import { RuntimeFailure } from '../common/errors.js';

@@ -112,7 +112,10 @@ if (reason) {
     await fw.unpublish([web, local]);
     t.equal(await iptablesCalls(() => fw.unpublish([web, local])), 1, 'unpublishing again only reads the rules');
 
+    // The caller should unpublish first; a port it forgot must not outlive its network.
+    await fw.publish([{ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8083, containerIp: '10.201.2.2', containerPort: 80, bridge: b.bridge }]);
     await fw.removeNetwork(b);
+    t.notOk((await fw.rules()).some((r) => r.includes('10.201.2.2')), 'ports into the removed network are gone with it');
     t.equal(await net.who(c1, OUTSIDE_HTTP), 'outside 10.99.0.1', 'removing another network leaves this one working');
     t.notOk((await fw.rules()).some((r) => r.includes(b.bridge)), 'no rule of the removed network is left');
     await fw.removeNetwork(c);
