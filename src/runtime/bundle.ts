@@ -29,8 +29,12 @@ export interface ContainerSpec {
   noNewPrivileges?: boolean;
   /** pid 1 is a minimal init that reaps orphans and forwards signals (Compose's `init: true`). */
   init?: boolean;
-  /** `none` (default) gives the container its own network namespace with only loopback; `host` shares ours. */
-  network?: 'none' | 'host';
+  /**
+   * `none` (default) gives the container its own network namespace with only loopback;
+   * `host` shares ours; `{ path }` joins a namespace the engine made and wired (a bridge
+   * attachment), or one another container uses (`network_mode: container:NAME`).
+   */
+  network?: 'none' | 'host' | { path: string };
   /** cgroup path relative to the runtime's own cgroup in every hierarchy; `stack-<id>` style. */
   cgroupsPath?: string;
   /** Extra device cgroup rules after Docker's defaults (like `--device-cgroup-rule`). */
@@ -79,7 +83,7 @@ export interface OciSpec {
   annotations?: Record<string, string>;
   mounts: OciMount[];
   linux: {
-    namespaces: Array<{ type: string }>;
+    namespaces: Array<{ type: string; path?: string }>;
     cgroupsPath?: string;
     resources?: {
       memory?: { limit?: number; swap?: number; reservation?: number };
@@ -228,8 +232,9 @@ export function buildRuntimeSpec(spec: ContainerSpec): OciSpec {
   const env = [...(spec.env ?? [])];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${DEFAULT_PATH}`);
   const caps = effectiveCapabilities(spec);
-  const namespaces = ['pid', 'ipc', 'uts', 'mount'];
-  if (spec.network !== 'host') namespaces.splice(1, 0, 'network');
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (typeof spec.network === 'object') namespaces.splice(1, 0, { type: 'network', path: spec.network.path });
+  else if (spec.network !== 'host') namespaces.splice(1, 0, { type: 'network' });
 
   const user: OciSpec['process']['user'] = { uid: spec.user?.uid ?? 0, gid: spec.user?.gid ?? 0 };
   if (spec.user?.additionalGids?.length) user.additionalGids = [...spec.user.additionalGids];
@@ -249,7 +254,7 @@ export function buildRuntimeSpec(spec: ContainerSpec): OciSpec {
     root: { path: spec.rootfs, readonly: spec.readonlyRootfs ?? false },
     mounts: [...defaultMounts(), ...(spec.mounts ?? []).map(userMount)],
     linux: {
-      namespaces: namespaces.map((type) => ({ type })),
+      namespaces,
       maskedPaths: spec.privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: spec.privileged ? [] : [...DEFAULT_READONLY_PATHS],
     },

@@ -191,6 +191,22 @@ static void supervise(struct shim_state *st, int sfd, struct relay relays[2], in
 	}
 }
 
+static int join_netns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fail("join network namespace", path, errno);
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		int err = errno;
+
+		close(fd);
+		return fail("join network namespace", path, err);
+	}
+	close(fd);
+	return 0;
+}
+
 static int make_pipe(int fds[2], const char *what)
 {
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -266,6 +282,11 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		fail("signals", "signalfd", errno);
 		goto failed_cgroups;
 	}
+
+	/* Joined here, in the supervisor, so that the container's sysctls and every process
+	 * forked below land in it; the supervisor itself has no use for the host's network. */
+	if (spec.netns_path && join_netns(spec.netns_path) < 0)
+		goto failed_cgroups;
 
 	/* clone with a NULL stack behaves like fork, with the namespaces made at once. */
 	pid = (pid_t)syscall(SYS_clone, (unsigned long)spec.clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);

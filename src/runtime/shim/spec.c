@@ -444,9 +444,12 @@ static int read_linux(const cJSON *root, struct spec *s)
 				break;
 		if (k == sizeof namespace_types / sizeof namespace_types[0])
 			return failf("config.json", 0, "linux.namespaces[%zu]: the %s namespace is not supported yet", i, type);
+		if (ns_path && namespace_types[k].flag != CLONE_NEWNET)
+			return failf("config.json", 0, "linux.namespaces[%zu]: joining an existing %s namespace (%s) is not supported yet (only network)", i, type, ns_path);
 		if (ns_path)
-			return failf("config.json", 0, "linux.namespaces[%zu]: joining an existing %s namespace (%s) is not supported yet", i, type, ns_path);
-		s->clone_flags |= namespace_types[k].flag;
+			s->netns_path = ns_path;
+		else
+			s->clone_flags |= namespace_types[k].flag;
 		free(type);
 		i++;
 	}

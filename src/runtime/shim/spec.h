@@ -86,6 +86,9 @@ struct spec {
 	size_t nmounts;
 
 	int clone_flags; /* CLONE_NEW* for the namespaces the spec asks for */
+	/* A network namespace to join instead of making one (the engine's, with the
+	 * container's veth already in it); NULL when none. */
+	char *netns_path;
 	char *rootfs_propagation;
 	char *cgroups_path;
 	struct resources_spec resources;
