@@ -13,9 +13,8 @@
 // turn hairpin mode on for each container's bridge port (`bridge link set dev VETH hairpin on`):
 // with br_netfilter loaded, a container reaching its own published port is DNATed inside the
 // bridge and sent back out the port it came from, which a bridge refuses without hairpin mode.
-import { spawn } from 'node:child_process';
 import { isIPv4 } from 'node:net';
-import { RuntimeFailure } from '../common/errors.js';
+import { runCommand, type CommandRunner } from './command.js';
 
 export interface BridgeNetwork {
   id: string;
@@ -35,34 +34,6 @@ export interface PublishedPort {
   containerPort: number;
   bridge: string;
 }
-
-/** Runs a program with optional stdin and resolves its stdout; rejects with stderr in the message. Tests pass one that prefixes `nsenter --net=PATH`. */
-export type CommandRunner = (argv: string[], input?: string) => Promise<string>;
-
-export const runCommand: CommandRunner = (argv, input) =>
-  new Promise((resolve, reject) => {
-    const [command, ...args] = argv;
-    if (!command) {
-      reject(new TypeError('runCommand needs a program to run'));
-      return;
-    }
-    const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new RuntimeFailure(`${command}: ${e.message}`, { cause: e })));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else {
-        const why = Buffer.concat(err).toString('utf8').trim() || (signal ? `killed by ${signal}` : `exit code ${code}`);
-        reject(new RuntimeFailure(`${argv.join(' ')} failed: ${why}`));
-      }
-    });
-    // A program that exits before reading its input must report its own error, not EPIPE.
-    child.stdin?.on('error', () => undefined);
-    if (input !== undefined) child.stdin?.end(input);
-  });
 
 type Table = 'filter' | 'nat';
 

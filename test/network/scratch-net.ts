@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand, type CommandRunner } from '../../src/network/firewall.js';
+import { runCommand, type CommandRunner } from '../../src/network/command.js';
 
 export const BUSYBOX = '/bin/busybox';
 
