@@ -12,7 +12,7 @@ import type { ContainerStats } from '../common/container-stats-shape.js';
 import { readContainerStats } from '../engine/container-stats.js';
 import { listContainerProcesses } from '../engine/container-top.js';
 import type { Engine } from '../engine/engine.js';
-import { HttpError, parseFilters, queryFlag, queryInt, readJsonBody, Reply, type Router } from './router.js';
+import { HttpError, labelMatches, parseFilters, queryFlag, queryInt, readJsonBody, Reply, type Router } from './router.js';
 
 export function addContainerRoutes(router: Router, engine: Engine): void {
   const containers = engine.containers;
@@ -195,10 +195,7 @@ function matchesFilters(record: ContainerRecord, filters: Map<string, string[]>)
         case 'name': return record.Name.slice(1).includes(value.replace(/^\//, ''));
         case 'status': return record.State.Status === value;
         case 'ancestor': return record.ImageRef === value || record.Image === value || record.Image.slice(7).startsWith(value);
-        case 'label': {
-          const at = value.indexOf('=');
-          return at === -1 ? value in labels : labels[value.slice(0, at)] === value.slice(at + 1);
-        }
+        case 'label': return labelMatches(labels, value);
         case 'exited': return record.State.Status === 'exited' && String(record.State.ExitCode) === value;
         default: throw new HttpError(400, `invalid filter "${name}": use id, name, label, status, ancestor or exited`);
       }

@@ -191,3 +191,9 @@ export function parseFilters(query: URLSearchParams): Map<string, string[]> {
   }
   return out;
 }
+
+/** Docker's `label` filter value: `key` (present) or `key=value`. */
+export function labelMatches(labels: Record<string, string>, filter: string): boolean {
+  const at = filter.indexOf('=');
+  return at === -1 ? filter in labels : labels[filter.slice(0, at)] === filter.slice(at + 1);
+}

@@ -11,6 +11,7 @@ import { addContainerRoutes } from './container-routes.js';
 import { handleAttachUpgrade } from './attach-routes.js';
 import { addExecRoutes, handleExecUpgrade } from './exec-routes.js';
 import { addImageRoutes } from './image-routes.js';
+import { addNetworkRoutes } from './network-routes.js';
 import { Router } from './router.js';
 import { addSystemRoutes } from './system-routes.js';
 
@@ -25,6 +26,7 @@ export function apiRouter(engine: Engine): Router {
   addContainerRoutes(router, engine);
   addExecRoutes(router, engine);
   addImageRoutes(router, engine);
+  addNetworkRoutes(router, engine);
   return router;
 }
 

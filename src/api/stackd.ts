@@ -42,7 +42,7 @@ export async function startEngine(paths: EnginePaths, version: string): Promise<
   try {
     server = await serveApi(engine, paths.socket);
   } catch (err) {
-    engine.close();
+    await engine.close();
     await unlink(pidFile).catch(() => undefined);
     throw err;
   }
@@ -51,7 +51,7 @@ export async function startEngine(paths: EnginePaths, version: string): Promise<
     server,
     paths,
     async stop() {
-      engine.close();
+      await engine.close();
       await server.close();
       const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
       if (pid === process.pid) await unlink(pidFile).catch(() => undefined);

@@ -15,13 +15,14 @@ import { inspectCommand } from './inspect.js';
 import { imagesCommand } from './images.js';
 import { topCommand } from './top.js';
 import { statsCommand } from './stats.js';
+import { networkCommand } from './network.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
 
 /** Parse and run one command line; errors propagate to main.ts. */
 export async function runCommandLine(argv: readonly string[], io: CliIO): Promise<void> {
-  const parser = withGlobalOptions(yargs(separateRunCommand(argv)))
+  const parser = withGlobalOptions(yargs(commandShortFlags(separateRunCommand(argv))))
     .scriptName('stack')
     .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
     .command(configCommand(io))
@@ -36,6 +37,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(imagesCommand(io))
     .command(topCommand(io))
     .command(statsCommand(io))
+    .command(networkCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()
@@ -75,4 +77,30 @@ function captureYargsOutput(io: CliIO) {
       text = '';
     },
   };
+}
+
+/**
+ * Short flags that Compose gives the whole tool (-f file, -p project) but Docker gives some
+ * commands (rm -f, run -p): after the command word they are the command's, as a user of
+ * either expects, up to the `--` that starts a container's own command.
+ */
+const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
+  run: { '-p': '--publish' },
+  rm: { '-f': '--force' },
+  logs: { '-f': '--follow' },
+  'network ls': { '-f': '--filter' },
+  'network prune': { '-f': '--force' },
+  'volume ls': { '-f': '--filter' },
+  'volume rm': { '-f': '--force' },
+  'volume prune': { '-f': '--force' },
+};
+
+export function commandShortFlags(argv: readonly string[]): string[] {
+  const at = argv.findIndex((a, i) => COMMAND_SHORT_FLAGS[a] !== undefined || COMMAND_SHORT_FLAGS[`${a} ${argv[i + 1]}`] !== undefined);
+  if (at === -1) return [...argv];
+  const two = COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`];
+  const flags = two ?? COMMAND_SHORT_FLAGS[argv[at]!]!;
+  const from = two ? at + 1 : at;
+  const end = argv.indexOf('--', from);
+  return argv.map((a, i) => (i > from && (end === -1 || i < end) ? flags[a] ?? a : a));
 }

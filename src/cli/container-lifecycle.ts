@@ -39,7 +39,7 @@ export function lifecycleCommands(io: CliIO): Array<CommandModule<GlobalArgs, Li
       let b = y.positional('containers', { type: 'string', array: true, demandOption: true }) as Argv<GlobalArgs>;
       if (action.options.includes('time')) b = b.option('time', { alias: 't', type: 'number', description: 'Seconds to wait before SIGKILL (default: the container\'s stop timeout, 10)' });
       if (action.options.includes('signal')) b = b.option('signal', { alias: 's', type: 'string', description: 'Signal to send' });
-      if (action.options.includes('force')) b = b.option('force', { alias: 'f', type: 'boolean', default: false, description: 'Kill a running container first' });
+      if (action.options.includes('force')) b = b.option('force', { type: 'boolean', default: false, description: 'Kill a running container first' });
       return b as unknown as Argv<LifecycleArgs>;
     },
     handler: async (args) => {

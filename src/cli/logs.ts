@@ -22,7 +22,7 @@ export function logsCommand(io: CliIO): CommandModule<GlobalArgs, LogsArgs> {
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('container', { type: 'string', demandOption: true })
-        .option('follow', { alias: 'f', type: 'boolean', default: false, description: 'Keep printing new output' })
+        .option('follow', { type: 'boolean', default: false, description: 'Keep printing new output' })
         .option('tail', { alias: 'n', type: 'string', description: 'Only the last N lines ("all" by default)' })
         .option('since', { type: 'string', description: 'Only output since this time (unix seconds or RFC3339)' })
         .option('until', { type: 'string', description: 'Only output before this time' })

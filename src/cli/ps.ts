@@ -36,10 +36,10 @@ export function psCommand(io: CliIO): CommandModule<GlobalArgs, PsArgs> {
       if (args.quiet) {
         for (const r of rows) io.stdout.write(`${r.Id.slice(0, 12)}\n`);
       } else if (args.format === 'json') {
-        for (const r of rows) io.stdout.write(`${JSON.stringify({ ID: r.Id.slice(0, 12), Names: r.Names.map((n) => n.slice(1)).join(','), Image: r.Image, Command: r.Command, State: r.State, Status: r.Status, Labels: r.Labels })}\n`);
+        for (const r of rows) io.stdout.write(`${JSON.stringify({ ID: r.Id.slice(0, 12), Names: r.Names.map((n) => n.slice(1)).join(','), Image: r.Image, Command: r.Command, State: r.State, Status: r.Status, Ports: portsText(r.Ports), Labels: r.Labels })}\n`);
       } else {
-        printTable(io, ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'], rows.map((r) => [
-          r.Id.slice(0, 12), r.Image, `"${r.Command.length > 20 ? `${r.Command.slice(0, 19)}…` : r.Command}"`, ago(r.Created), r.Status, r.Names.map((n) => n.slice(1)).join(','),
+        printTable(io, ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [
+          r.Id.slice(0, 12), r.Image, `"${r.Command.length > 20 ? `${r.Command.slice(0, 19)}…` : r.Command}"`, ago(r.Created), r.Status, portsText(r.Ports), r.Names.map((n) => n.slice(1)).join(','),
         ]));
       }
     },
@@ -52,4 +52,9 @@ function ago(unixSeconds: number): string {
   if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
   if (s < 172800) return `${Math.round(s / 3600)} hours ago`;
   return `${Math.round(s / 86400)} days ago`;
+}
+
+/** `127.0.0.1:8080->80/tcp, 53/udp`, as docker ps prints them. */
+export function portsText(ports: ContainerSummary['Ports']): string {
+  return ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`)).join(', ');
 }

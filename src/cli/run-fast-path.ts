@@ -7,22 +7,26 @@
 import type { CliIO } from './io.js';
 import type { RunArgs } from './run.js';
 
-type ListOption = 'env' | 'volume' | 'label';
-type ValueOption = 'name' | 'restart' | 'entrypoint' | 'workdir' | 'user' | 'memory' | 'healthCmd' | 'healthInterval' | 'healthRetries';
-type Flag = 'rm' | 'detach' | 'init';
+type ListOption = 'env' | 'volume' | 'label' | 'publish' | 'networkAlias' | 'addHost' | 'dns' | 'link';
+type ValueOption = 'name' | 'restart' | 'entrypoint' | 'workdir' | 'user' | 'memory' | 'healthCmd' | 'healthInterval' | 'healthRetries' | 'network' | 'ip' | 'hostname';
+type Flag = 'rm' | 'detach' | 'init' | 'publishAll';
 
-const LISTS: Record<string, ListOption> = { '-e': 'env', '--env': 'env', '-v': 'volume', '--volume': 'volume', '-l': 'label', '--label': 'label' };
+const LISTS: Record<string, ListOption> = {
+  '-e': 'env', '--env': 'env', '-v': 'volume', '--volume': 'volume', '-l': 'label', '--label': 'label', '-p': 'publish', '--publish': 'publish',
+  '--network-alias': 'networkAlias', '--add-host': 'addHost', '--dns': 'dns', '--link': 'link',
+};
 const VALUES: Record<string, ValueOption> = {
   '--name': 'name', '--restart': 'restart', '--entrypoint': 'entrypoint', '-w': 'workdir', '--workdir': 'workdir', '-u': 'user', '--user': 'user',
   '-m': 'memory', '--memory': 'memory', '--health-cmd': 'healthCmd', '--health-interval': 'healthInterval', '--health-retries': 'healthRetries',
+  '--network': 'network', '--net': 'network', '--ip': 'ip', '--hostname': 'hostname',
 };
-const FLAGS: Record<string, Flag> = { '--rm': 'rm', '-d': 'detach', '--detach': 'detach', '--init': 'init' };
+const FLAGS: Record<string, Flag> = { '--rm': 'rm', '-d': 'detach', '--detach': 'detach', '--init': 'init', '-P': 'publishAll', '--publish-all': 'publishAll' };
 
 /** The arguments and the container's command, or undefined when this reader is not sure. */
 export function readRunCommandLine(argv: readonly string[]): { args: RunArgs; command: string[] } | undefined {
   if (argv[0] !== 'run') return undefined;
   const args: RunArgs = { _: ['run'], image: '', rm: false, detach: false, init: false, runtime: 'shim' };
-  const lists: Record<ListOption, string[]> = { env: [], volume: [], label: [] };
+  const lists: Record<ListOption, string[]> = { env: [], volume: [], label: [], publish: [], networkAlias: [], addHost: [], dns: [], link: [] };
   for (let i = 1; i < argv.length; i++) {
     const word = argv[i]!;
     if (!word.startsWith('-') || word === '-') {

@@ -4,7 +4,7 @@
 // runc in this process instead (an escape hatch that needs no engine).
 
 import type { Argv, CommandModule } from 'yargs';
-import type { ContainerCreateBody } from '../common/api-types.js';
+import type { ContainerCreateBody, HostConfig, PortBinding } from '../common/api-types.js';
 import { ContainerExit, UsageError } from '../common/errors.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
@@ -30,6 +30,15 @@ export interface RunArgs extends EngineRootArgs {
   healthCmd?: string | undefined;
   healthInterval?: string | undefined;
   healthRetries?: number | undefined;
+  publish?: string | string[] | undefined;
+  publishAll?: boolean | undefined;
+  network?: string | undefined;
+  networkAlias?: string | string[] | undefined;
+  ip?: string | undefined;
+  hostname?: string | undefined;
+  addHost?: string | string[] | undefined;
+  dns?: string | string[] | undefined;
+  link?: string | string[] | undefined;
   runtime: 'shim' | 'runc';
 }
 
@@ -37,6 +46,7 @@ export interface RunArgs extends EngineRootArgs {
 const OPTIONS_WITH_VALUE = new Set([
   '-e', '--env', '-v', '--volume', '-l', '--label', '--name', '--restart', '--entrypoint', '-w', '--workdir', '-u', '--user', '-m', '--memory',
   '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile',
+  '--publish', '--network', '--net', '--network-alias', '--ip', '--hostname', '--add-host', '--dns', '--link',
 ]);
 
 /**
@@ -90,13 +100,24 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
     ...(args.entrypoint !== undefined ? { Entrypoint: args.entrypoint === '' ? [] : [args.entrypoint] } : {}),
     ...(args.workdir ? { WorkingDir: args.workdir } : {}),
     ...(args.user ? { User: args.user } : {}),
+    ...(args.hostname ? { Hostname: args.hostname } : {}),
     HostConfig: {
       Binds: list(args.volume),
+      ...publishing(list(args.publish), args.publishAll ?? false),
+      ...(args.network ? { NetworkMode: args.network } : {}),
+      ...(list(args.addHost).length ? { ExtraHosts: list(args.addHost) } : {}),
+      ...(list(args.dns).length ? { Dns: list(args.dns) } : {}),
+      ...(list(args.link).length ? { Links: list(args.link) } : {}),
       RestartPolicy: { Name: restartName as 'no', MaximumRetryCount: retries === undefined ? 0 : Number(retries) },
       Init: args.init,
       ...(args.memory ? { Memory: memoryBytes(args.memory)! } : {}),
     },
   };
+  const aliases = list(args.networkAlias);
+  if (aliases.length || args.ip) {
+    const network = args.network ?? 'bridge';
+    body.NetworkingConfig = { EndpointsConfig: { [network]: { ...(aliases.length ? { Aliases: aliases } : {}), ...(args.ip ? { IPAMConfig: { IPv4Address: args.ip } } : {}) } } };
+  }
   if (args.healthCmd !== undefined) {
     body.Healthcheck = {
       Test: ['CMD-SHELL', args.healthCmd],
@@ -130,6 +151,15 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('health-cmd', { type: 'string' })
         .option('health-interval', { type: 'string' })
         .option('health-retries', { type: 'number' })
+        .option('publish', { type: 'string', description: '[IP:]HOST:CONTAINER[/udp], ranges too (repeatable; -p after run)' })
+        .option('publish-all', { alias: 'P', type: 'boolean', description: 'Publish every exposed port on a free host port' })
+        .option('network', { alias: 'net', type: 'string', description: 'A network name, or bridge, host, none, container:NAME' })
+        .option('network-alias', { type: 'string', description: 'Another DNS name on the network (repeatable)' })
+        .option('ip', { type: 'string', description: 'A fixed IPv4 address (the network needs a subnet)' })
+        .option('hostname', { type: 'string' })
+        .option('add-host', { type: 'string', description: 'HOST:IP for /etc/hosts (repeatable; host-gateway works)' })
+        .option('dns', { type: 'string', description: 'A nameserver instead of the engine\'s (repeatable)' })
+        .option('link', { type: 'string', description: 'NAME[:ALIAS] of another container, in /etc/hosts (repeatable)' })
         .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'runc: the same OCI bundle under runc, in this process, without the engine' })
         .option('root', { type: 'string', description: 'Engine root directory, for --runtime runc (env STACK_ROOT; default /var/lib/stack)' }) as unknown as Argv<RunArgs>,
     // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
@@ -197,4 +227,34 @@ async function runUnderRunc(io: CliIO, args: RunArgs, command: string[]): Promis
     runtime: 'runc',
     onLog: (entry) => (entry.stream === 'stdout' ? io.stdout : io.stderr).write(entry.log),
   });
+}
+
+/**
+ * `-p` values as Docker reads them: `80`, `8080:80`, `127.0.0.1:8080:80`, `127.0.0.1::80`,
+ * `8000-8001:80-81`, each with an optional `/udp`. Ranges become one binding per port.
+ */
+export function publishing(specs: readonly string[], all: boolean): Pick<HostConfig, 'PortBindings' | 'PublishAllPorts'> {
+  const bindings: Record<string, PortBinding[]> = {};
+  for (const spec of specs) {
+    const m = /^(?:(?:(\d+\.\d+\.\d+\.\d+):)?(\d*(?:-\d+)?):)?(\d+(?:-\d+)?)(?:\/(tcp|udp))?$/.exec(spec);
+    if (!m) throw new UsageError(`-p "${spec}" is not a port mapping like 8080:80, 127.0.0.1:8080:80 or 53:53/udp`);
+    const [, ip = '', hostText = '', containerText = '', protocol = 'tcp'] = m;
+    const containerPorts = portRange(containerText, spec);
+    const hostPorts = hostText === '' || hostText === '0' ? containerPorts.map(() => 0) : portRange(hostText, spec);
+    if (hostPorts.length !== containerPorts.length) {
+      throw new UsageError(`-p "${spec}": the host range has ${hostPorts.length} ports and the container range ${containerPorts.length}; make them the same size`);
+    }
+    containerPorts.forEach((port, i) => {
+      (bindings[`${port}/${protocol}`] ??= []).push({ HostIp: ip, HostPort: hostPorts[i] ? String(hostPorts[i]) : '' });
+    });
+  }
+  return { ...(specs.length ? { PortBindings: bindings } : {}), ...(all ? { PublishAllPorts: true } : {}) };
+}
+
+function portRange(text: string, spec: string): number[] {
+  const [first = '', last = first] = text.split('-');
+  const a = Number(first);
+  const b = Number(last);
+  if (!(a >= 1 && b <= 65535 && a <= b)) throw new UsageError(`-p "${spec}": "${text}" is not a port or range within 1-65535`);
+  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }

@@ -70,10 +70,78 @@ export interface HostConfig {
   CpuPeriod?: number;
   PidsLimit?: number | null;
   Runtime?: string;
+  /** `"80/tcp": [{ HostIp: "127.0.0.1", HostPort: "8080" }]`; HostPort "" or "0" picks a free port. */
+  PortBindings?: Record<string, PortBinding[] | null> | null;
+  /** Every exposed port gets a free host port. */
+  PublishAllPorts?: boolean;
+  /** `host:ip` lines for /etc/hosts (`host-gateway` for the gateway). */
+  ExtraHosts?: string[] | null;
+  /** Legacy `name:alias` links, written into /etc/hosts. */
+  Links?: string[] | null;
+  Dns?: string[] | null;
+  DnsSearch?: string[] | null;
+  DnsOptions?: string[] | null;
+}
+
+export interface PortBinding {
+  HostIp?: string;
+  HostPort?: string;
+}
+
+/** What a container asks of one network (create body and network connect). */
+export interface EndpointConfig {
+  IPAMConfig?: { IPv4Address?: string } | null;
+  Aliases?: string[] | null;
+  Links?: string[] | null;
+  MacAddress?: string;
+}
+
+/** An attachment as inspect shows it: what was asked and, while it runs, what it got. */
+export interface EndpointSettings extends EndpointConfig {
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  MacAddress: string;
+  DNSNames?: string[] | null;
 }
 
 export interface ContainerCreateBody extends ContainerConfig {
   HostConfig?: HostConfig;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointConfig | null> | null } | null;
+}
+
+/** `POST /networks/create`. */
+export interface NetworkCreateBody {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean;
+  CheckDuplicate?: boolean;
+  Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+  IPAM?: { Driver?: string; Config?: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> | null; Options?: Record<string, string> | null } | null;
+}
+
+/** `GET /networks/{id}`. */
+export interface NetworkInspect {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: string;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string>; Config: Array<{ Subnet: string; Gateway: string }> };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
 }
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
@@ -108,6 +176,17 @@ export interface ContainerStateView {
   Health?: HealthState;
 }
 
+/** `NetworkSettings` of inspect: each network joined, the published ports, and the primary address. */
+export interface ContainerNetworkSettings {
+  Networks: Record<string, EndpointSettings>;
+  Ports: Record<string, PortBinding[] | null>;
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+  SandboxKey: string;
+}
+
 /** One row of `GET /containers/json`. */
 export interface ContainerSummary {
   Id: string;
@@ -121,7 +200,7 @@ export interface ContainerSummary {
   State: ContainerStatusName;
   Status: string;
   HostConfig: { NetworkMode: string };
-  NetworkSettings: { Networks: Record<string, unknown> };
+  NetworkSettings: { Networks: Record<string, EndpointSettings> };
   Mounts: unknown[];
 }
 
@@ -149,7 +228,7 @@ export interface ContainerInspect {
   GraphDriver: { Name: string; Data: Record<string, string> };
   Mounts: Array<{ Type: string; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string }>;
   Config: ContainerConfig;
-  NetworkSettings: { Networks: Record<string, unknown>; Ports: Record<string, unknown>; IPAddress: string; Gateway: string; MacAddress: string };
+  NetworkSettings: ContainerNetworkSettings;
 }
 
 export interface ExecCreateBody {

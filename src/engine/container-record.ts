@@ -5,7 +5,7 @@
 
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerConfig, ContainerStatusName, HealthState, HostConfig } from '../common/api-types.js';
+import type { ContainerConfig, ContainerStatusName, EndpointSettings, HealthState, HostConfig, PortBinding } from '../common/api-types.js';
 import { writeFileAtomic } from '../image/store.js';
 
 export interface ContainerRecord {
@@ -34,6 +34,8 @@ export interface ContainerRecord {
   RestartCount: number;
   /** A user stop (stop, kill, or the engine asked to) is never undone by a restart policy. */
   ManuallyStopped: boolean;
+  /** The networks joined (keyed by name; addresses only while running) and the host ports held while running. */
+  NetworkSettings?: { Networks: Record<string, EndpointSettings>; Ports: Record<string, PortBinding[] | null> };
 }
 
 export function containerDir(root: string, id: string): string {

@@ -9,7 +9,7 @@ import { readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type {
-  ContainerCreateBody, ContainerInspect, ContainerStateView, ContainerSummary, HealthState, HostConfig,
+  ContainerCreateBody, ContainerInspect, ContainerStateView, ContainerSummary, EndpointConfig, HealthState, HostConfig,
 } from '../common/api-types.js';
 import { ZERO_TIME } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
@@ -23,6 +23,7 @@ import { HealthMonitor, parseHealthConfig, systemClock, type Clock } from './hea
 import { imageId, type ImageService } from './image-service.js';
 import { nextRestartDelay, shouldRestart } from './restart-policy.js';
 import { processAlive } from '../common/process-alive.js';
+import type { ContainerNetworking, ContainerSandbox } from './container-network.js';
 
 export type { Clock };
 
@@ -62,6 +63,8 @@ export class ContainerService {
       images: ImageService;
       events: EventBus;
       clock?: Clock;
+      /** Bridge networks, ports and /etc files; without it every container gets an empty network namespace. */
+      networking?: ContainerNetworking;
     },
   ) {}
 
@@ -85,6 +88,9 @@ export class ContainerService {
       if (shim && (shim.status === 'running' || shim.status === 'created') && processAlive(shim.shimPid)) {
         record.State.Status = 'running';
         record.State.Pid = shim.pid;
+        await this.options.networking?.adopt(record).catch((err: unknown) => {
+          record.State.Error = `published ports not held again after the engine restart: ${(err as Error).message}`;
+        });
         this.watchExit(live);
         this.startHealth(live, record.State.Health);
         continue;
@@ -93,6 +99,7 @@ export class ContainerService {
         this.recordExit(live, shim && shim.status === 'stopped'
           ? shim
           : { exitCode: 255, signal: null, oomKilled: false, finishedAt: new Date(this.clock.now()).toISOString(), error: 'the engine lost track of the container (its runtime state is gone: was the machine restarted?)' });
+        await this.detachNetwork(record);
         await saveRecord(this.options.root, record);
       }
     }
@@ -178,12 +185,12 @@ export class ContainerService {
     }
     // NetworkingConfig is a sibling of HostConfig in the create body, not part of the
     // container's Config: left in, it showed up in `docker inspect`'s Config.
-    const { HostConfig: hostConfig = {}, NetworkingConfig: _networking, ...requested } = body as ContainerCreateBody & { NetworkingConfig?: unknown };
-    void _networking;
+    const { HostConfig: hostConfig = {}, NetworkingConfig: networking, ...requested } = body;
     const image = await this.options.images.find(body.Image);
     const config = mergeImageConfig(requested, image.config.config);
     validateContainerRequest(config, hostConfig);
     parseHealthConfig(config.Healthcheck);
+    const networks = this.options.networking?.plan(config, hostConfig, networking?.EndpointsConfig) ?? {};
 
     const id = randomBytes(32).toString('hex');
     const args = containerCommand(config);
@@ -200,6 +207,7 @@ export class ContainerService {
       State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
       RestartCount: 0,
       ManuallyStopped: false,
+      NetworkSettings: { Networks: networks, Ports: {} },
     };
     const dirs = containerRootfsDirs(this.options.root, id);
     try {
@@ -241,8 +249,15 @@ export class ContainerService {
       await mountImageRootfs(this.options.images.store, image, dirs);
     }
     if (await this.shimState(record.Id)) await runtime.delete(record.Id, { force: true });
-    const spec = await runtimeSpec({ id: record.Id, rootfs: dirs.target, config: record.Config, host: record.HostConfig });
-    const bundle = await writeBundle(join(containerDir(root, record.Id), 'bundle'), spec);
+    const sandbox: ContainerSandbox = this.options.networking ? await this.options.networking.attach(record) : { network: 'none', mounts: [] };
+    let bundle: string;
+    try {
+      const spec = await runtimeSpec({ id: record.Id, rootfs: dirs.target, config: record.Config, host: record.HostConfig, sandbox });
+      bundle = await writeBundle(join(containerDir(root, record.Id), 'bundle'), spec);
+    } catch (err) {
+      await this.detachNetwork(record);
+      throw err;
+    }
     live.run++;
     let markExited: () => void = () => undefined;
     live.exited = new Promise<void>((resolve) => (markExited = resolve));
@@ -251,6 +266,7 @@ export class ContainerService {
     try {
       state = await runtime.start(record.Id, bundle);
     } catch (err) {
+      await this.detachNetwork(record);
       record.State = { ...record.State, Status: record.State.Status === 'restarting' ? 'exited' : record.State.Status, Error: (err as Error).message, ExitCode: 127 };
       await saveRecord(root, record);
       live.markExited();
@@ -343,6 +359,7 @@ export class ContainerService {
     const record = live.record;
     const ranForMs = this.clock.now() - Date.parse(record.State.StartedAt);
     this.recordExit(live, final);
+    await this.detachNetwork(record);
     if (record.State.OOMKilled) this.publish('oom', record);
     this.publish('die', record, { exitCode: String(record.State.ExitCode) });
     const restart = !this.closed && shouldRestart({
@@ -438,6 +455,7 @@ export class ContainerService {
         await Promise.race([live.exited, new Promise((r) => setTimeout(r, 10_000))]);
       }
       live.removed = true;
+      await this.detachNetwork(record);
       // The record goes first: should the engine die mid-way, what is left is a directory
       // without a record, which recovery finishes removing.
       await unlink(join(containerDir(this.options.root, record.Id), 'container.json')).catch(() => undefined);
@@ -544,7 +562,7 @@ export class ContainerService {
       GraphDriver: { Name: 'overlay2', Data: { MergedDir: dirs.target, UpperDir: dirs.upper, WorkDir: dirs.work } },
       Mounts: mountViews(record.HostConfig),
       Config: record.Config,
-      NetworkSettings: { Networks: {}, Ports: {}, IPAddress: '', Gateway: '', MacAddress: '' },
+      NetworkSettings: networkSettingsView(record, this.options.networking?.netnsPath(record.Id) ?? ''),
     };
   }
 
@@ -556,12 +574,12 @@ export class ContainerService {
       ImageID: record.Image,
       Command: [record.Path, ...record.Args].map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' '),
       Created: Math.floor(Date.parse(record.Created) / 1000),
-      Ports: [],
+      Ports: portsView(record),
       Labels: record.Config.Labels ?? {},
       State: record.State.Status,
       Status: statusText(this.stateView(record), this.clock.now()),
       HostConfig: { NetworkMode: record.HostConfig.NetworkMode ?? 'default' },
-      NetworkSettings: { Networks: {} },
+      NetworkSettings: { Networks: record.NetworkSettings?.Networks ?? {} },
       Mounts: mountViews(record.HostConfig),
     };
   }
@@ -593,6 +611,32 @@ export class ContainerService {
     return status === 'running' || status === 'restarting';
   }
 
+  /** Takes the network of a container down (its ports, veths, namespace, addresses); a failure is kept in the record, never thrown. */
+  private async detachNetwork(record: ContainerRecord): Promise<void> {
+    await this.options.networking?.detach(record).catch((err: unknown) => {
+      record.State.Error ||= `network tear-down: ${(err as Error).message}`;
+    });
+  }
+
+  /** Joins a network (POST /networks/{id}/connect): at once when running, at the next start otherwise. */
+  async connectNetwork(ref: string, network: string, endpoint: EndpointConfig | null): Promise<void> {
+    const live = this.findLive(ref);
+    if (!this.options.networking) throw new ConflictError('this engine has no networking');
+    await this.withLock(live, async () => {
+      await this.options.networking!.connect(live.record, network, endpoint);
+      await saveRecord(this.options.root, live.record);
+    });
+  }
+
+  async disconnectNetwork(ref: string, network: string): Promise<void> {
+    const live = this.findLive(ref);
+    if (!this.options.networking) throw new ConflictError('this engine has no networking');
+    await this.withLock(live, async () => {
+      await this.options.networking!.disconnect(live.record, network);
+      await saveRecord(this.options.root, live.record);
+    });
+  }
+
   /** Stops health checks and restart timers; containers keep running (they outlive the engine). */
   close(): void {
     this.closed = true;
@@ -610,6 +654,32 @@ export class ContainerService {
       ...extra,
     });
   }
+}
+
+function networkSettingsView(record: ContainerRecord, sandboxKey: string): ContainerInspect['NetworkSettings'] {
+  const networks = record.NetworkSettings?.Networks ?? {};
+  const primary = Object.values(networks)[0];
+  const running = record.State.Status === 'running';
+  return {
+    Networks: networks,
+    Ports: record.NetworkSettings?.Ports ?? {},
+    IPAddress: primary?.IPAddress ?? '',
+    IPPrefixLen: primary?.IPPrefixLen ?? 0,
+    Gateway: primary?.Gateway ?? '',
+    MacAddress: primary?.IPAddress ? primary.MacAddress : '',
+    SandboxKey: running && primary?.IPAddress ? sandboxKey : '',
+  };
+}
+
+/** `docker ps`'s port rows: one per host binding, plus exposed ports with no binding. */
+function portsView(record: ContainerRecord): ContainerSummary['Ports'] {
+  const out: ContainerSummary['Ports'] = [];
+  for (const [key, bindings] of Object.entries(record.NetworkSettings?.Ports ?? {})) {
+    const [port = '0', type = 'tcp'] = key.split('/');
+    if (!bindings?.length) out.push({ PrivatePort: Number(port), Type: type });
+    for (const b of bindings ?? []) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+  }
+  return out;
 }
 
 function mountViews(host: HostConfig): ContainerInspect['Mounts'] {

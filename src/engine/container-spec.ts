@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import type { ContainerConfig, HostConfig } from '../common/api-types.js';
 import { UsageError } from '../common/errors.js';
 import type { ImageConfig } from '../image/store.js';
+import type { ContainerSandbox } from './container-network.js';
 import { validateRestartPolicy } from './restart-policy.js';
 import { resolveUser, rootfsReader, type ContainerMount, type ContainerResources, type ContainerSpec } from '../runtime/bundle.js';
 
@@ -104,14 +105,6 @@ function containerResources(host: HostConfig): ContainerResources | undefined {
   return Object.keys(r).length ? r : undefined;
 }
 
-/** `default`, `bridge` and `none` get a namespace of their own (networks come later); `host` shares ours. */
-export function networkMode(host: HostConfig): 'none' | 'host' {
-  const mode = host.NetworkMode ?? 'default';
-  if (mode === 'host') return 'host';
-  if (mode === '' || mode === 'default' || mode === 'bridge' || mode === 'none') return 'none';
-  throw new UsageError(`network mode "${mode}" is not supported by this engine yet (use default, none or host)`);
-}
-
 /**
  * The container's config as Docker stores it: the image's defaults merged in (env,
  * command, working dir, user, labels, stop signal, health check), so inspect shows
@@ -142,7 +135,6 @@ export function validateContainerRequest(config: ContainerConfig, host: HostConf
     throw new UsageError(`image ${config.Image ?? ''} has no Cmd or Entrypoint: give a command`);
   }
   containerMounts(host);
-  networkMode(host);
   if (config.Tty) throw new UsageError('a TTY for the main process (-t) is not supported by this engine yet; use "exec -it" for a shell');
   if (host.RestartPolicy) validateRestartPolicy(host.RestartPolicy);
   const policy = host.RestartPolicy?.Name ?? '';
@@ -152,17 +144,20 @@ export function validateContainerRequest(config: ContainerConfig, host: HostConf
 }
 
 /** The runtime's spec for one start of the container (config already merged with the image's), its rootfs mounted at `rootfs`. */
-export async function runtimeSpec(options: { id: string; rootfs: string; config: ContainerConfig; host: HostConfig }): Promise<ContainerSpec> {
-  const { id, rootfs, config, host } = options;
+export async function runtimeSpec(options: { id: string; rootfs: string; config: ContainerConfig; host: HostConfig; sandbox: ContainerSandbox }): Promise<ContainerSpec> {
+  const { id, rootfs, config, host, sandbox } = options;
   const hostname = config.Hostname || id.slice(0, 12);
+  const userMounts = containerMounts(host);
+  const userTargets = new Set(userMounts.map((m) => m.target));
   const spec: ContainerSpec = {
     rootfs,
     args: containerCommand(config),
     env: mergeEnv([`HOSTNAME=${hostname}`], config.Env),
     cwd: config.WorkingDir || '/',
     hostname,
-    mounts: containerMounts(host),
-    network: networkMode(host),
+    // The engine's /etc files first, so a user's bind of /etc/hosts (mounted later) wins.
+    mounts: [...sandbox.mounts.filter((m) => !userTargets.has(m.target)), ...userMounts],
+    network: sandbox.network,
     cgroupsPath: `stack-${id.slice(0, 12)}`,
     readonlyRootfs: host.ReadonlyRootfs ?? false,
     privileged: host.Privileged ?? false,

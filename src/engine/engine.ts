@@ -14,6 +14,11 @@ import { ContainerService, type Clock } from './container-service.js';
 import { EventBus } from './event-bus.js';
 import { ExecService } from './exec-service.js';
 import { ImageService } from './image-service.js';
+import { ContainerNetworking } from './container-network.js';
+import { firewallTag, NetworkService } from './network-service.js';
+import { DnsServer, resolvConfNameservers } from '../network/dns-server.js';
+import { Firewall } from '../network/firewall.js';
+import { PortReservations } from '../network/port-reservations.js';
 
 export interface EngineOptions {
   paths: EnginePaths;
@@ -21,6 +26,8 @@ export interface EngineOptions {
   clock?: Clock;
   /** The shim binary; the built one by default. */
   shimPath?: string;
+  /** Bridge subnets are /24s out of this pool (STACK_ADDRESS_POOL; 10.89.0.0/16 by default). */
+  addressPool?: string;
 }
 
 export class Engine {
@@ -28,7 +35,11 @@ export class Engine {
   readonly images: ImageService;
   readonly containers: ContainerService;
   readonly execs: ExecService;
+  readonly networks: NetworkService;
+  readonly networking: ContainerNetworking;
   readonly startedAt = new Date();
+  private readonly dns: DnsServer;
+  private readonly ports = new PortReservations();
 
   private constructor(readonly options: EngineOptions, store: ImageStore) {
     const { paths } = options;
@@ -39,7 +50,37 @@ export class Engine {
     });
     this.events = new EventBus();
     this.images = new ImageService(store);
-    this.containers = new ContainerService({ root: paths.root, runtime, images: this.images, events: this.events, ...(options.clock ? { clock: options.clock } : {}) });
+    const firewall = new Firewall({ tag: firewallTag(paths.root) });
+    // Filled in below: the DNS answers from the containers, which need the networking first.
+    let containers: ContainerService | undefined;
+    this.dns = new DnsServer({ records: { lookup: (n, name) => this.networking.lookup(n, name), reverse: (n, ip) => this.networking.reverse(n, ip) }, upstreams: hostNameservers() });
+    this.networks = new NetworkService({
+      root: paths.root,
+      events: this.events,
+      firewall,
+      dns: this.dns,
+      ...(options.addressPool ? { addressPool: options.addressPool } : {}),
+      containerName: (id) => containers?.all().find((r) => r.Id === id)?.Name.slice(1),
+    });
+    this.networking = new ContainerNetworking({
+      root: paths.root,
+      runRoot: paths.runRoot,
+      networks: this.networks,
+      firewall,
+      ports: this.ports,
+      containers: () => containers?.all() ?? [],
+      findContainer: (ref) => containers!.find(ref),
+      isRunning: (record) => record.State.Status === 'running',
+    });
+    containers = new ContainerService({
+      root: paths.root,
+      runtime,
+      images: this.images,
+      events: this.events,
+      networking: this.networking,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.containers = containers;
     this.execs = new ExecService(this.containers, runtime);
   }
 
@@ -49,12 +90,17 @@ export class Engine {
     await mkdir(options.paths.runRoot, { recursive: true, mode: 0o711 });
     const store = await new ImageStore(join(options.paths.root, 'image')).init();
     const engine = new Engine(options, store);
+    await engine.networks.open();
     await engine.containers.recover();
+    await engine.networks.releaseUnknown(new Set(engine.containers.all().map((r) => r.Id)));
     return engine;
   }
 
-  close(): void {
+  /** Stops serving DNS and holding ports; containers, bridges and rules stay (the next engine picks them up). */
+  async close(): Promise<void> {
     this.containers.close();
+    await this.dns.close();
+    await this.ports.close();
   }
 
   version(): Record<string, unknown> {
@@ -148,5 +194,14 @@ function cgroupVersion(): string {
     return / \/sys\/fs\/cgroup cgroup2 /.test(mounts) ? '2' : '1';
   } catch {
     return '1';
+  }
+}
+
+/** Where the DNS server forwards names it does not know: the host's own resolvers. */
+function hostNameservers(): string[] {
+  try {
+    return resolvConfNameservers(readFileSync('/etc/resolv.conf', 'utf8'));
+  } catch {
+    return [];
   }
 }

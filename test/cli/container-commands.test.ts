@@ -16,7 +16,7 @@ t.test('run -d, ps, exec, inspect, top, stats, images, logs --tail, stop, rm', {
   t.match(run.stdout, /^[0-9a-f]{64}\n$/);
 
   const ps = await cli('ps');
-  t.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES\n[0-9a-f]{12}\s+busybox:test\s+".*"\s+.* ago\s+Up .*\s+app\n$/);
+  t.match(ps.stdout, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[0-9a-f]{12}\s+busybox:test\s+".*"\s+.* ago\s+Up .*\s+app\n$/);
   const json = JSON.parse((await cli('ps', '--format', 'json', '--filter', 'label=tier=web')).stdout) as { Names: string; Labels: Record<string, string> };
   t.equal(json.Names, 'app');
   t.equal((await cli('ps', '-q', '--filter', 'label=tier=db')).stdout, '', 'a label filter that matches nothing');
