@@ -298,26 +298,37 @@ export class ContainerNetworking implements DnsRecordSource {
 
   // ---- stop -------------------------------------------------------------------------------
 
-  /** Takes down what attach made; safe to call again, and for a start that was cut short. */
-  async detach(record: ContainerRecord): Promise<void> {
+  /**
+   * Takes down what attach made; safe to call again, and for a start that was cut short.
+   * The record forgets its addresses and ports at once (DNS stops answering for it); the
+   * kernel work (deleting a veth waits for the kernel's RCU grace periods, tens of ms)
+   * goes on in the returned promise, which a new start of the container must await.
+   * Order matters there: rules before the host ports they point at are let go, veths
+   * before their addresses can be handed to someone else.
+   */
+  detach(record: ContainerRecord): Promise<void> {
     const endpoints = record.NetworkSettings?.Networks ?? {};
-    await this.options.ports.release(record.Id);
-    const addressed = Object.values(endpoints).some((e) => e.IPAddress);
-    // A container that never started (or was taken down already) has nothing in the kernel: no processes to spend.
-    if (!addressed && !existsSync(this.netnsPath(record.Id))) return;
     const ports = this.publishedPorts(record);
-    if (ports.length) await this.options.firewall.unpublish(ports).catch(() => undefined);
+    const addressed = Object.values(endpoints).filter((e) => e.IPAddress);
+    const netns = this.netnsPath(record.Id);
     const veths = Object.keys(endpoints).map((_, i) => ({ hostVeth: hostVethName(record.Id, i) }));
-    await destroySandbox(this.netnsPath(record.Id), veths);
+    const networks = [...new Set(Object.values(endpoints).map((e) => e.NetworkID))].map((id) => this.tryFind(id)).filter((n): n is NetworkRecord => !!n);
     for (const endpoint of Object.values(endpoints)) {
-      const network = this.tryFind(endpoint.NetworkID);
-      if (network) await this.options.networks.release(network, record.Id);
       endpoint.IPAddress = '';
       endpoint.IPPrefixLen = 0;
       endpoint.Gateway = '';
       endpoint.EndpointID = '';
+      endpoint.DNSNames = null;
     }
     if (record.NetworkSettings) record.NetworkSettings.Ports = {};
+    return (async () => {
+      if (ports.length) await this.options.firewall.unpublish(ports);
+      await this.options.ports.release(record.Id);
+      // A container that never started (or was taken down already) has nothing in the kernel: no processes to spend.
+      if (addressed.length === 0 && !existsSync(netns)) return;
+      await destroySandbox(netns, veths);
+      for (const network of networks) await this.options.networks.release(network, record.Id);
+    })();
   }
 
   /** After an engine restart: hold the ports of a container still running again (the old engine's sockets died with it). */

@@ -48,6 +48,8 @@ interface LiveContainer {
   /** Callers of wait(), told of each exit and of the removal. */
   waiters: Set<() => void>;
   removed: boolean;
+  /** The kernel side of the last network tear-down, still going on after the exit was recorded. */
+  teardown?: Promise<void>;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -99,9 +101,13 @@ export class ContainerService {
         this.recordExit(live, shim && shim.status === 'stopped'
           ? shim
           : { exitCode: 255, signal: null, oomKilled: false, finishedAt: new Date(this.clock.now()).toISOString(), error: 'the engine lost track of the container (its runtime state is gone: was the machine restarted?)' });
-        await this.detachNetwork(record);
+        await this.detachNetwork(live);
         await saveRecord(this.options.root, record);
       }
+    }
+    for (const live of this.containers.values()) {
+      // An exit the engine saw, but died before its network was taken down.
+      if (live.record.State.Status !== 'running') await this.detachNetwork(live);
     }
     for (const live of this.containers.values()) {
       const s = live.record.State;
@@ -249,13 +255,14 @@ export class ContainerService {
       await mountImageRootfs(this.options.images.store, image, dirs);
     }
     if (await this.shimState(record.Id)) await runtime.delete(record.Id, { force: true });
+    await live.teardown;
     const sandbox: ContainerSandbox = this.options.networking ? await this.options.networking.attach(record) : { network: 'none', mounts: [] };
     let bundle: string;
     try {
       const spec = await runtimeSpec({ id: record.Id, rootfs: dirs.target, config: record.Config, host: record.HostConfig, sandbox });
       bundle = await writeBundle(join(containerDir(root, record.Id), 'bundle'), spec);
     } catch (err) {
-      await this.detachNetwork(record);
+      await this.detachNetwork(live);
       throw err;
     }
     live.run++;
@@ -266,7 +273,7 @@ export class ContainerService {
     try {
       state = await runtime.start(record.Id, bundle);
     } catch (err) {
-      await this.detachNetwork(record);
+      await this.detachNetwork(live);
       record.State = { ...record.State, Status: record.State.Status === 'restarting' ? 'exited' : record.State.Status, Error: (err as Error).message, ExitCode: 127 };
       await saveRecord(root, record);
       live.markExited();
@@ -359,7 +366,8 @@ export class ContainerService {
     const record = live.record;
     const ranForMs = this.clock.now() - Date.parse(record.State.StartedAt);
     this.recordExit(live, final);
-    await this.detachNetwork(record);
+    // Not awaited: the exit is known now; the kernel work goes on (a restart awaits it).
+    void this.detachNetwork(live);
     if (record.State.OOMKilled) this.publish('oom', record);
     this.publish('die', record, { exitCode: String(record.State.ExitCode) });
     const restart = !this.closed && shouldRestart({
@@ -455,7 +463,8 @@ export class ContainerService {
         await Promise.race([live.exited, new Promise((r) => setTimeout(r, 10_000))]);
       }
       live.removed = true;
-      await this.detachNetwork(record);
+      await live.teardown;
+      await this.detachNetwork(live);
       // The record goes first: should the engine die mid-way, what is left is a directory
       // without a record, which recovery finishes removing.
       await unlink(join(containerDir(this.options.root, record.Id), 'container.json')).catch(() => undefined);
@@ -612,10 +621,13 @@ export class ContainerService {
   }
 
   /** Takes the network of a container down (its ports, veths, namespace, addresses); a failure is kept in the record, never thrown. */
-  private async detachNetwork(record: ContainerRecord): Promise<void> {
-    await this.options.networking?.detach(record).catch((err: unknown) => {
+  private detachNetwork(live: LiveContainer): Promise<void> {
+    const record = live.record;
+    const teardown = this.options.networking?.detach(record) ?? Promise.resolve();
+    live.teardown = teardown.catch((err: unknown) => {
       record.State.Error ||= `network tear-down: ${(err as Error).message}`;
     });
+    return live.teardown;
   }
 
   /** Joins a network (POST /networks/{id}/connect): at once when running, at the next start otherwise. */
