@@ -13,6 +13,7 @@ import { addExecRoutes, handleExecUpgrade } from './exec-routes.js';
 import { addImageRoutes } from './image-routes.js';
 import { Router } from './router.js';
 import { addSystemRoutes } from './system-routes.js';
+import { addVolumeRoutes } from './volume-routes.js';
 
 export interface ApiServer {
   readonly socket: string;
@@ -25,6 +26,7 @@ export function apiRouter(engine: Engine): Router {
   addContainerRoutes(router, engine);
   addExecRoutes(router, engine);
   addImageRoutes(router, engine);
+  addVolumeRoutes(router, engine);
   return router;
 }
 

@@ -18,6 +18,7 @@ import { writeBundle } from '../runtime/bundle.js';
 import type { ContainerState, ShimRuntime } from '../runtime/shim-runtime.js';
 import { containerCommand, mergeImageConfig, runtimeSpec, validateContainerRequest } from './container-spec.js';
 import { containerDir, containerLogPath, loadRecords, saveRecord, type ContainerRecord } from './container-record.js';
+import type { ContainerVolumes } from './container-volumes.js';
 import type { EventBus } from './event-bus.js';
 import { HealthMonitor, parseHealthConfig, systemClock, type Clock } from './health-monitor.js';
 import { imageId, type ImageService } from './image-service.js';
@@ -61,6 +62,7 @@ export class ContainerService {
       runtime: ShimRuntime;
       images: ImageService;
       events: EventBus;
+      volumes: ContainerVolumes;
       clock?: Clock;
     },
   ) {}
@@ -201,6 +203,8 @@ export class ContainerService {
       RestartCount: 0,
       ManuallyStopped: false,
     };
+    const volumes = await this.options.volumes.resolve(config, hostConfig, (ref) => this.find(ref));
+    record.MountPoints = volumes.mountPoints;
     const dirs = containerRootfsDirs(this.options.root, id);
     try {
       await mountImageRootfs(this.options.images.store, image, dirs);
@@ -209,6 +213,7 @@ export class ContainerService {
       await saveRecord(this.options.root, record);
     } catch (err) {
       await this.removeLeftovers(id);
+      await this.options.volumes.removeVolumes(volumes.created);
       throw err;
     }
     this.track(record);
@@ -241,7 +246,8 @@ export class ContainerService {
       await mountImageRootfs(this.options.images.store, image, dirs);
     }
     if (await this.shimState(record.Id)) await runtime.delete(record.Id, { force: true });
-    const spec = await runtimeSpec({ id: record.Id, rootfs: dirs.target, config: record.Config, host: record.HostConfig });
+    const volumeMounts = await this.options.volumes.attach(record, dirs.target);
+    const spec = await runtimeSpec({ id: record.Id, rootfs: dirs.target, config: record.Config, host: record.HostConfig, volumeMounts });
     const bundle = await writeBundle(join(containerDir(root, record.Id), 'bundle'), spec);
     live.run++;
     let markExited: () => void = () => undefined;
@@ -361,9 +367,11 @@ export class ContainerService {
       }, live.restartDelayMs);
     }
     await saveRecord(this.options.root, record).catch(() => undefined);
+    if (!restart) await this.options.volumes.release(record);
     live.markExited();
     this.notifyWaiters(live);
-    if (!restart && record.HostConfig.AutoRemove) await this.remove(record.Id, { force: true }).catch(() => undefined);
+    // As Docker's daemon does for --rm: the container's anonymous volumes go with it.
+    if (!restart && record.HostConfig.AutoRemove) await this.remove(record.Id, { force: true, volumes: true }).catch(() => undefined);
   }
 
   // ---- stop, kill, restart ----------------------------------------------------------------
@@ -421,7 +429,8 @@ export class ContainerService {
 
   // ---- remove ---------------------------------------------------------------------------
 
-  remove(ref: string, options: { force?: boolean } = {}): Promise<void> {
+  /** `volumes` (rm -v) also removes the container's anonymous volumes; named ones stay. */
+  remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const live = this.findLive(ref);
     return this.withLock(live, async () => {
       if (live.removed) return;
@@ -443,6 +452,8 @@ export class ContainerService {
       await unlink(join(containerDir(this.options.root, record.Id), 'container.json')).catch(() => undefined);
       this.containers.delete(record.Id);
       await this.removeLeftovers(record.Id);
+      await this.options.volumes.release(record);
+      if (options.volumes) await this.options.volumes.removeAnonymous(record);
       this.publish('destroy', record);
       live.markExited();
       this.notifyWaiters(live);
@@ -542,7 +553,7 @@ export class ContainerService {
       ExecIDs: null,
       HostConfig: record.HostConfig,
       GraphDriver: { Name: 'overlay2', Data: { MergedDir: dirs.target, UpperDir: dirs.upper, WorkDir: dirs.work } },
-      Mounts: mountViews(record.HostConfig),
+      Mounts: this.options.volumes.views(record),
       Config: record.Config,
       NetworkSettings: { Networks: {}, Ports: {}, IPAddress: '', Gateway: '', MacAddress: '' },
     };
@@ -562,7 +573,7 @@ export class ContainerService {
       Status: statusText(this.stateView(record), this.clock.now()),
       HostConfig: { NetworkMode: record.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} },
-      Mounts: mountViews(record.HostConfig),
+      Mounts: this.options.volumes.views(record),
     };
   }
 
@@ -610,13 +621,6 @@ export class ContainerService {
       ...extra,
     });
   }
-}
-
-function mountViews(host: HostConfig): ContainerInspect['Mounts'] {
-  return (host.Binds ?? []).map((bind) => {
-    const [source = '', destination = '', mode = ''] = bind.split(':');
-    return { Type: 'bind', Source: source, Destination: destination, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' };
-  });
 }
 
 /** `Up 5 minutes`, `Exited (0) 2 seconds ago`, as `docker ps` says it. */

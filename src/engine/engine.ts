@@ -14,6 +14,9 @@ import { ContainerService, type Clock } from './container-service.js';
 import { EventBus } from './event-bus.js';
 import { ExecService } from './exec-service.js';
 import { ImageService } from './image-service.js';
+import { ContainerVolumes } from './container-volumes.js';
+import { VolumeService } from './volume-service.js';
+import { VolumeStore } from '../volumes/volume-store.js';
 
 export interface EngineOptions {
   paths: EnginePaths;
@@ -28,9 +31,10 @@ export class Engine {
   readonly images: ImageService;
   readonly containers: ContainerService;
   readonly execs: ExecService;
+  readonly volumes: VolumeService;
   readonly startedAt = new Date();
 
-  private constructor(readonly options: EngineOptions, store: ImageStore) {
+  private constructor(readonly options: EngineOptions, store: ImageStore, volumeStore: VolumeStore) {
     const { paths } = options;
     const runtime = new ShimRuntime({
       stateRoot: join(paths.runRoot, 'runtime'),
@@ -39,7 +43,9 @@ export class Engine {
     });
     this.events = new EventBus();
     this.images = new ImageService(store);
-    this.containers = new ContainerService({ root: paths.root, runtime, images: this.images, events: this.events, ...(options.clock ? { clock: options.clock } : {}) });
+    this.volumes = new VolumeService(volumeStore, () => this.containers.all(), this.events);
+    const volumes = new ContainerVolumes(this.volumes);
+    this.containers = new ContainerService({ root: paths.root, runtime, images: this.images, events: this.events, volumes, ...(options.clock ? { clock: options.clock } : {}) });
     this.execs = new ExecService(this.containers, runtime);
   }
 
@@ -48,7 +54,8 @@ export class Engine {
     await mkdir(options.paths.root, { recursive: true, mode: 0o711 });
     await mkdir(options.paths.runRoot, { recursive: true, mode: 0o711 });
     const store = await new ImageStore(join(options.paths.root, 'image')).init();
-    const engine = new Engine(options, store);
+    const volumeStore = await new VolumeStore(join(options.paths.root, 'volumes')).init();
+    const engine = new Engine(options, store, volumeStore);
     await engine.containers.recover();
     return engine;
   }
@@ -105,7 +112,7 @@ export class Engine {
       DefaultRuntime: 'stack-shim',
       Runtimes: { 'stack-shim': { path: 'stack-shim' } },
       LoggingDriver: 'json-file',
-      Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: [], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
