@@ -15,6 +15,7 @@ import { inspectCommand } from './inspect.js';
 import { imagesCommand } from './images.js';
 import { topCommand } from './top.js';
 import { statsCommand } from './stats.js';
+import { volumeCommand } from './volume.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -36,6 +37,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(imagesCommand(io))
     .command(topCommand(io))
     .command(statsCommand(io))
+    .command(volumeCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()

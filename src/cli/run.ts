@@ -82,6 +82,9 @@ function memoryBytes(text: string | undefined): number | undefined {
 export function createBody(args: RunArgs, command: string[]): ContainerCreateBody {
   const labels = Object.fromEntries(list(args.label).map((l) => [l.split('=', 1)[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
   const [restartName = 'no', retries] = (args.restart ?? 'no').split(':');
+  // `-v /data` alone asks for an anonymous volume there, which Docker's API spells as Config.Volumes.
+  const volumes = list(args.volume);
+  const anonymous = volumes.filter((v) => !v.includes(':'));
   const body: ContainerCreateBody = {
     Image: args.image,
     Env: list(args.env),
@@ -90,8 +93,9 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
     ...(args.entrypoint !== undefined ? { Entrypoint: args.entrypoint === '' ? [] : [args.entrypoint] } : {}),
     ...(args.workdir ? { WorkingDir: args.workdir } : {}),
     ...(args.user ? { User: args.user } : {}),
+    ...(anonymous.length ? { Volumes: Object.fromEntries(anonymous.map((v) => [v, {}])) } : {}),
     HostConfig: {
-      Binds: list(args.volume),
+      Binds: volumes.filter((v) => v.includes(':')),
       RestartPolicy: { Name: restartName as 'no', MaximumRetryCount: retries === undefined ? 0 : Number(retries) },
       Init: args.init,
       ...(args.memory ? { Memory: memoryBytes(args.memory)! } : {}),
@@ -118,7 +122,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('rm', { type: 'boolean', default: false, description: 'Remove the container when it exits' })
         .option('detach', { alias: 'd', type: 'boolean', default: false, description: 'Leave it running in the background; print its ID' })
         .option('env', { alias: 'e', type: 'string', description: 'K=V (repeatable)' })
-        .option('volume', { alias: 'v', type: 'string', description: 'HOST_PATH:CONTAINER_PATH[:ro] (repeatable)' })
+        .option('volume', { alias: 'v', type: 'string', description: 'HOST_PATH:CONTAINER_PATH[:ro], VOLUME:CONTAINER_PATH[:ro|nocopy] or CONTAINER_PATH (repeatable)' })
         .option('label', { alias: 'l', type: 'string', description: 'K=V (repeatable)' })
         .option('name', { type: 'string' })
         .option('restart', { type: 'string', description: 'no, always, on-failure[:N], unless-stopped' })

@@ -70,7 +70,9 @@ async function copyFileContent(source: string, target: string, mode: number): Pr
     if (!(await input.stat()).isFile()) return;
     const output = await open(target, 'wx', mode & 0o777);
     try {
-      await pipeline(input.createReadStream({ autoClose: false }), output.createWriteStream({ autoClose: false }));
+      // The streams close their handles when done (the close below is then a no-op); with
+      // autoClose off, pipeline waited for a close that never came.
+      await pipeline(input.createReadStream(), output.createWriteStream());
     } finally {
       await output.close();
     }
