@@ -15,14 +15,14 @@ import { inspectCommand } from './inspect.js';
 import { imagesCommand } from './images.js';
 import { topCommand } from './top.js';
 import { statsCommand } from './stats.js';
-import { volumeCommand } from './volume.js';
+import { volumeCommand, volumeForceFlag } from './volume.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
 
 /** Parse and run one command line; errors propagate to main.ts. */
 export async function runCommandLine(argv: readonly string[], io: CliIO): Promise<void> {
-  const parser = withGlobalOptions(yargs(separateRunCommand(argv)))
+  const parser = withGlobalOptions(yargs(volumeForceFlag(separateRunCommand(argv))))
     .scriptName('stack')
     .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
     .command(configCommand(io))

@@ -22,6 +22,19 @@ interface VolumeArgs extends GlobalArgs {
   all?: boolean;
 }
 
+/**
+ * `-f` is the global --file's alias, which yargs will not let a command take back; in
+ * `volume rm` and `volume prune` it means --force, as in docker, so it is spelled out
+ * before yargs parses the line.
+ */
+export function volumeForceFlag(argv: readonly string[]): string[] {
+  const at = argv.indexOf('volume');
+  const sub = argv[at + 1];
+  if (at === -1 || argv.slice(0, at).some((a) => !a.startsWith('-')) || (sub !== 'rm' && sub !== 'remove' && sub !== 'prune')) return [...argv];
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => (i > at + 1 && (end === -1 || i < end) && a === '-f' ? '--force' : a));
+}
+
 /** `k=v` options (repeatable) as a map; `what` names the flag in the error. */
 function keyValues(values: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -129,7 +142,7 @@ export function volumeCommand(io: CliIO): CommandModule<GlobalArgs, VolumeArgs> 
           command: 'rm <names..>',
           aliases: ['remove'],
           describe: 'Remove volumes no container uses',
-          builder: (b) => b.option('force', { alias: 'f', type: 'boolean', default: false, description: 'No error for a volume that does not exist' }),
+          builder: (b) => b.option('force', { type: 'boolean', default: false, description: 'No error for a volume that does not exist (-f)' }),
           handler: async (args) => {
             const a = args as unknown as VolumeArgs;
             const client = await engineClient(io);
@@ -151,7 +164,7 @@ export function volumeCommand(io: CliIO): CommandModule<GlobalArgs, VolumeArgs> 
           builder: (b) =>
             b
               .option('all', { alias: 'a', type: 'boolean', default: false, description: 'Named volumes too' })
-              .option('force', { alias: 'f', type: 'boolean', default: false, description: 'Do not ask' })
+              .option('force', { type: 'boolean', default: false, description: 'Do not ask (-f)' })
               .option('filter', { type: 'string', description: 'label=K[=V], label!=K[=V] (repeatable)' }),
           handler: async (args) => {
             const a = args as unknown as VolumeArgs;
