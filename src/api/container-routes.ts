@@ -72,9 +72,8 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
     return undefined;
   });
 
-  // `v=1` (remove anonymous volumes) has nothing to do until volumes exist: nothing of the container is kept.
   router.add('DELETE', '/containers/:id', async ({ params, query }) => {
-    await containers.remove(params.id!, { force: queryFlag(query, 'force') });
+    await containers.remove(params.id!, { force: queryFlag(query, 'force'), volumes: queryFlag(query, 'v') });
     return new Reply(204);
   });
 

@@ -14,6 +14,7 @@ import { addImageRoutes } from './image-routes.js';
 import { addNetworkRoutes } from './network-routes.js';
 import { Router } from './router.js';
 import { addSystemRoutes } from './system-routes.js';
+import { addVolumeRoutes } from './volume-routes.js';
 
 export interface ApiServer {
   readonly socket: string;
@@ -27,6 +28,7 @@ export function apiRouter(engine: Engine): Router {
   addExecRoutes(router, engine);
   addImageRoutes(router, engine);
   addNetworkRoutes(router, engine);
+  addVolumeRoutes(router, engine);
   return router;
 }
 

@@ -16,6 +16,7 @@ import { imagesCommand } from './images.js';
 import { topCommand } from './top.js';
 import { statsCommand } from './stats.js';
 import { networkCommand } from './network.js';
+import { volumeCommand } from './volume.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -38,6 +39,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(topCommand(io))
     .command(statsCommand(io))
     .command(networkCommand(io))
+    .command(volumeCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()
@@ -92,12 +94,17 @@ const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   'network prune': { '-f': '--force' },
   'volume ls': { '-f': '--filter' },
   'volume rm': { '-f': '--force' },
+  'volume remove': { '-f': '--force' },
   'volume prune': { '-f': '--force' },
 };
 
+/** The global options that take a value: their values are not command words. */
+const GLOBAL_WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
+
 export function commandShortFlags(argv: readonly string[]): string[] {
-  const at = argv.findIndex((a, i) => COMMAND_SHORT_FLAGS[a] !== undefined || COMMAND_SHORT_FLAGS[`${a} ${argv[i + 1]}`] !== undefined);
-  if (at === -1) return [...argv];
+  let at = 0;
+  while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_WITH_VALUE.has(argv[at]!) ? 2 : 1;
+  if (at >= argv.length || (COMMAND_SHORT_FLAGS[argv[at]!] === undefined && COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`] === undefined)) return [...argv];
   const two = COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`];
   const flags = two ?? COMMAND_SHORT_FLAGS[argv[at]!]!;
   const from = two ? at + 1 : at;

@@ -13,11 +13,12 @@ interface LifecycleArgs extends GlobalArgs {
   time?: number | undefined;
   signal?: string | undefined;
   force: boolean;
+  volumes: boolean;
 }
 
 interface Action {
   describe: string;
-  options: Array<'time' | 'signal' | 'force'>;
+  options: Array<'time' | 'signal' | 'force' | 'volumes'>;
   call(client: ApiClient, id: string, args: LifecycleArgs): Promise<unknown>;
 }
 
@@ -28,7 +29,7 @@ const ACTIONS: Record<string, Action> = {
   stop: { describe: 'Stop running containers (stop signal, then SIGKILL after the grace time)', options: ['time', 'signal'], call: (c, id, a) => c.call('POST', path(id, '/stop'), { query: { t: a.time, signal: a.signal } }) },
   restart: { describe: 'Restart containers', options: ['time', 'signal'], call: (c, id, a) => c.call('POST', path(id, '/restart'), { query: { t: a.time, signal: a.signal } }) },
   kill: { describe: 'Send a signal (SIGKILL by default) to containers', options: ['signal'], call: (c, id, a) => c.call('POST', path(id, '/kill'), { query: { signal: a.signal } }) },
-  rm: { describe: 'Remove containers', options: ['force'], call: (c, id, a) => c.call('DELETE', path(id, ''), { query: { force: a.force ? 1 : 0 } }) },
+  rm: { describe: 'Remove containers', options: ['force', 'volumes'], call: (c, id, a) => c.call('DELETE', path(id, ''), { query: { force: a.force ? 1 : 0, v: a.volumes ? 1 : undefined } }) },
 };
 
 export function lifecycleCommands(io: CliIO): Array<CommandModule<GlobalArgs, LifecycleArgs>> {
@@ -40,6 +41,7 @@ export function lifecycleCommands(io: CliIO): Array<CommandModule<GlobalArgs, Li
       if (action.options.includes('time')) b = b.option('time', { alias: 't', type: 'number', description: 'Seconds to wait before SIGKILL (default: the container\'s stop timeout, 10)' });
       if (action.options.includes('signal')) b = b.option('signal', { alias: 's', type: 'string', description: 'Signal to send' });
       if (action.options.includes('force')) b = b.option('force', { type: 'boolean', default: false, description: 'Kill a running container first' });
+      if (action.options.includes('volumes')) b = b.option('volumes', { alias: 'v', type: 'boolean', default: false, description: 'Also remove the container\'s anonymous volumes' });
       return b as unknown as Argv<LifecycleArgs>;
     },
     handler: async (args) => {

@@ -92,6 +92,9 @@ function memoryBytes(text: string | undefined): number | undefined {
 export function createBody(args: RunArgs, command: string[]): ContainerCreateBody {
   const labels = Object.fromEntries(list(args.label).map((l) => [l.split('=', 1)[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
   const [restartName = 'no', retries] = (args.restart ?? 'no').split(':');
+  // `-v /data` alone asks for an anonymous volume there, which Docker's API spells as Config.Volumes.
+  const volumes = list(args.volume);
+  const anonymous = volumes.filter((v) => !v.includes(':'));
   const body: ContainerCreateBody = {
     Image: args.image,
     Env: list(args.env),
@@ -101,8 +104,9 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
     ...(args.workdir ? { WorkingDir: args.workdir } : {}),
     ...(args.user ? { User: args.user } : {}),
     ...(args.hostname ? { Hostname: args.hostname } : {}),
+    ...(anonymous.length ? { Volumes: Object.fromEntries(anonymous.map((v) => [v, {}])) } : {}),
     HostConfig: {
-      Binds: list(args.volume),
+      Binds: volumes.filter((v) => v.includes(':')),
       ...publishing(list(args.publish), args.publishAll ?? false),
       ...(args.network ? { NetworkMode: args.network } : {}),
       ...(list(args.addHost).length ? { ExtraHosts: list(args.addHost) } : {}),
@@ -139,7 +143,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('rm', { type: 'boolean', default: false, description: 'Remove the container when it exits' })
         .option('detach', { alias: 'd', type: 'boolean', default: false, description: 'Leave it running in the background; print its ID' })
         .option('env', { alias: 'e', type: 'string', description: 'K=V (repeatable)' })
-        .option('volume', { alias: 'v', type: 'string', description: 'HOST_PATH:CONTAINER_PATH[:ro] (repeatable)' })
+        .option('volume', { alias: 'v', type: 'string', description: 'HOST_PATH:CONTAINER_PATH[:ro], VOLUME:CONTAINER_PATH[:ro|nocopy] or CONTAINER_PATH (repeatable)' })
         .option('label', { alias: 'l', type: 'string', description: 'K=V (repeatable)' })
         .option('name', { type: 'string' })
         .option('restart', { type: 'string', description: 'no, always, on-failure[:N], unless-stopped' })

@@ -47,12 +47,16 @@ export interface MountSpec {
   Target: string;
   ReadOnly?: boolean;
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+  /** For Type volume: used only when the volume is made by this mount. */
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null } | null;
 }
 
 export interface HostConfig {
   Binds?: string[] | null;
   Mounts?: MountSpec[] | null;
   Tmpfs?: Record<string, string> | null;
+  /** `container[:ro|rw]`: the mounts of those containers. */
+  VolumesFrom?: string[] | null;
   RestartPolicy?: RestartPolicy;
   AutoRemove?: boolean;
   NetworkMode?: string;
@@ -226,9 +230,21 @@ export interface ContainerInspect {
   ExecIDs: string[] | null;
   HostConfig: HostConfig;
   GraphDriver: { Name: string; Data: Record<string, string> };
-  Mounts: Array<{ Type: string; Source: string; Destination: string; Mode: string; RW: boolean; Propagation: string }>;
+  Mounts: MountView[];
   Config: ContainerConfig;
   NetworkSettings: ContainerNetworkSettings;
+}
+
+/** One of a container's `Mounts` as inspect shows it (Name and Driver for volumes). */
+export interface MountView {
+  Type: string;
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
 }
 
 export interface ExecCreateBody {

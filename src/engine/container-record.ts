@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig, ContainerStatusName, EndpointSettings, HealthState, HostConfig, PortBinding } from '../common/api-types.js';
 import { writeFileAtomic } from '../image/store.js';
+import type { MountPoint } from './container-volumes.js';
 
 export interface ContainerRecord {
   Id: string;
@@ -21,6 +22,8 @@ export interface ContainerRecord {
   Args: string[];
   Config: ContainerConfig;
   HostConfig: HostConfig;
+  /** Volumes (and VolumesFrom binds) resolved at create, so every start mounts the same ones. */
+  MountPoints?: MountPoint[];
   State: {
     Status: ContainerStatusName;
     Pid: number;

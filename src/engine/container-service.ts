@@ -18,6 +18,7 @@ import { writeBundle } from '../runtime/bundle.js';
 import type { ContainerState, ShimRuntime } from '../runtime/shim-runtime.js';
 import { containerCommand, mergeImageConfig, runtimeSpec, validateContainerRequest } from './container-spec.js';
 import { containerDir, containerLogPath, loadRecords, saveRecord, type ContainerRecord } from './container-record.js';
+import type { ContainerVolumes } from './container-volumes.js';
 import type { EventBus } from './event-bus.js';
 import { HealthMonitor, parseHealthConfig, systemClock, type Clock } from './health-monitor.js';
 import { imageId, type ImageService } from './image-service.js';
@@ -64,6 +65,7 @@ export class ContainerService {
       runtime: ShimRuntime;
       images: ImageService;
       events: EventBus;
+      volumes: ContainerVolumes;
       clock?: Clock;
       /** Bridge networks, ports and /etc files; without it every container gets an empty network namespace. */
       networking?: ContainerNetworking;
@@ -215,6 +217,8 @@ export class ContainerService {
       ManuallyStopped: false,
       NetworkSettings: { Networks: networks, Ports: {} },
     };
+    const volumes = await this.options.volumes.resolve(config, hostConfig, (ref) => this.find(ref));
+    record.MountPoints = volumes.mountPoints;
     const dirs = containerRootfsDirs(this.options.root, id);
     try {
       await mountImageRootfs(this.options.images.store, image, dirs);
@@ -223,6 +227,7 @@ export class ContainerService {
       await saveRecord(this.options.root, record);
     } catch (err) {
       await this.removeLeftovers(id);
+      await this.options.volumes.removeVolumes(volumes.created);
       throw err;
     }
     this.track(record);
@@ -256,13 +261,14 @@ export class ContainerService {
     }
     if (await this.shimState(record.Id)) await runtime.delete(record.Id, { force: true });
     await live.teardown;
-    const sandbox: ContainerSandbox = this.options.networking ? await this.options.networking.attach(record) : { network: 'none', mounts: [] };
+    const volumeMounts = await this.options.volumes.attach(record, dirs.target);
     let bundle: string;
     try {
-      const spec = await runtimeSpec({ id: record.Id, rootfs: dirs.target, config: record.Config, host: record.HostConfig, sandbox });
+      const sandbox: ContainerSandbox = this.options.networking ? await this.options.networking.attach(record) : { network: 'none', mounts: [] };
+      const spec = await runtimeSpec({ id: record.Id, rootfs: dirs.target, config: record.Config, host: record.HostConfig, sandbox, volumeMounts });
       bundle = await writeBundle(join(containerDir(root, record.Id), 'bundle'), spec);
     } catch (err) {
-      await this.detachNetwork(live);
+      await this.undoStart(live);
       throw err;
     }
     live.run++;
@@ -273,7 +279,7 @@ export class ContainerService {
     try {
       state = await runtime.start(record.Id, bundle);
     } catch (err) {
-      await this.detachNetwork(live);
+      await this.undoStart(live);
       record.State = { ...record.State, Status: record.State.Status === 'restarting' ? 'exited' : record.State.Status, Error: (err as Error).message, ExitCode: 127 };
       await saveRecord(root, record);
       live.markExited();
@@ -386,9 +392,11 @@ export class ContainerService {
       }, live.restartDelayMs);
     }
     await saveRecord(this.options.root, record).catch(() => undefined);
+    if (!restart) await this.options.volumes.release(record);
     live.markExited();
     this.notifyWaiters(live);
-    if (!restart && record.HostConfig.AutoRemove) await this.remove(record.Id, { force: true }).catch(() => undefined);
+    // As Docker's daemon does for --rm: the container's anonymous volumes go with it.
+    if (!restart && record.HostConfig.AutoRemove) await this.remove(record.Id, { force: true, volumes: true }).catch(() => undefined);
   }
 
   // ---- stop, kill, restart ----------------------------------------------------------------
@@ -446,7 +454,8 @@ export class ContainerService {
 
   // ---- remove ---------------------------------------------------------------------------
 
-  remove(ref: string, options: { force?: boolean } = {}): Promise<void> {
+  /** `volumes` (rm -v) also removes the container's anonymous volumes; named ones stay. */
+  remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const live = this.findLive(ref);
     return this.withLock(live, async () => {
       if (live.removed) return;
@@ -470,6 +479,8 @@ export class ContainerService {
       await unlink(join(containerDir(this.options.root, record.Id), 'container.json')).catch(() => undefined);
       this.containers.delete(record.Id);
       await this.removeLeftovers(record.Id);
+      await this.options.volumes.release(record);
+      if (options.volumes) await this.options.volumes.removeAnonymous(record);
       this.publish('destroy', record);
       live.markExited();
       this.notifyWaiters(live);
@@ -569,7 +580,7 @@ export class ContainerService {
       ExecIDs: null,
       HostConfig: record.HostConfig,
       GraphDriver: { Name: 'overlay2', Data: { MergedDir: dirs.target, UpperDir: dirs.upper, WorkDir: dirs.work } },
-      Mounts: mountViews(record.HostConfig),
+      Mounts: this.options.volumes.views(record),
       Config: record.Config,
       NetworkSettings: networkSettingsView(record, this.options.networking?.netnsPath(record.Id) ?? ''),
     };
@@ -589,7 +600,7 @@ export class ContainerService {
       Status: statusText(this.stateView(record), this.clock.now()),
       HostConfig: { NetworkMode: record.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: record.NetworkSettings?.Networks ?? {} },
-      Mounts: mountViews(record.HostConfig),
+      Mounts: this.options.volumes.views(record),
     };
   }
 
@@ -628,6 +639,12 @@ export class ContainerService {
       record.State.Error ||= `network tear-down: ${(err as Error).message}`;
     });
     return live.teardown;
+  }
+
+  /** What a start made before it failed: the network and the volumes' mounts. */
+  private async undoStart(live: LiveContainer): Promise<void> {
+    await this.detachNetwork(live);
+    await this.options.volumes.release(live.record).catch(() => undefined);
   }
 
   /** Joins a network (POST /networks/{id}/connect): at once when running, at the next start otherwise. */
@@ -692,13 +709,6 @@ function portsView(record: ContainerRecord): ContainerSummary['Ports'] {
     for (const b of bindings ?? []) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
   }
   return out;
-}
-
-function mountViews(host: HostConfig): ContainerInspect['Mounts'] {
-  return (host.Binds ?? []).map((bind) => {
-    const [source = '', destination = '', mode = ''] = bind.split(':');
-    return { Type: 'bind', Source: source, Destination: destination, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' };
-  });
 }
 
 /** `Up 5 minutes`, `Exited (0) 2 seconds ago`, as `docker ps` says it. */

@@ -31,18 +31,23 @@ export function mergeEnv(...lists: Array<readonly string[] | null | undefined>):
 
 const BIND_MODES = new Set(['ro', 'rw', 'z', 'Z', 'rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave', 'nocopy']);
 
-function bindMount(bind: string): ContainerMount {
+/** One `HostConfig.Binds` entry, checked: SOURCE:TARGET[:MODE,...]. A SOURCE without a leading slash names a volume. */
+export function parseBind(bind: string): { source: string; target: string; modes: string[]; volume: boolean } {
   const parts = bind.split(':');
   const [source = '', target = '', mode = ''] = parts;
-  if (parts.length < 2 || parts.length > 3 || target === '') {
-    throw new UsageError(`bind "${bind}" is not SOURCE:TARGET[:MODE] (e.g. /srv/data:/data:ro)`);
-  }
-  if (!isAbsolute(source)) {
-    throw new UsageError(`bind "${bind}": named volumes ("${source}") are not supported by this engine yet; give an absolute host path`);
+  if (parts.length < 2 || parts.length > 3 || target === '' || source === '') {
+    throw new UsageError(`bind "${bind}" is not SOURCE:TARGET[:MODE] (e.g. /srv/data:/data:ro or a volume, data:/data)`);
   }
   if (!isAbsolute(target)) throw new UsageError(`bind "${bind}": the target "${target}" must be an absolute path in the container`);
   const modes = mode === '' ? [] : mode.split(',');
-  for (const m of modes) if (!BIND_MODES.has(m)) throw new UsageError(`bind "${bind}": unknown mode "${m}" (use ro or rw)`);
+  for (const m of modes) if (!BIND_MODES.has(m)) throw new UsageError(`bind "${bind}": unknown mode "${m}" (use ro, rw or, for a volume, nocopy)`);
+  return { source, target, modes, volume: !isAbsolute(source) };
+}
+
+function bindMount(bind: string): ContainerMount | undefined {
+  const { source, target, modes, volume } = parseBind(bind);
+  // Volumes are resolved by the engine at create (container-volumes.ts), not here.
+  if (volume) return undefined;
   const propagation = modes.filter((m) => /private|shared|slave/.test(m));
   return { type: 'bind', source, target, readonly: modes.includes('ro'), ...(propagation.length ? { options: propagation } : {}) };
 }
@@ -70,7 +75,10 @@ function tmpfsMount(target: string, options: string): ContainerMount {
 
 export function containerMounts(host: HostConfig): ContainerMount[] {
   const mounts: ContainerMount[] = [];
-  for (const bind of host.Binds ?? []) mounts.push(bindMount(bind));
+  for (const bind of host.Binds ?? []) {
+    const mount = bindMount(bind);
+    if (mount) mounts.push(mount);
+  }
   for (const m of host.Mounts ?? []) {
     if (m.Type === 'bind') {
       if (!m.Source || !isAbsolute(m.Source)) throw new UsageError(`mount at ${m.Target}: a bind needs an absolute Source`);
@@ -80,8 +88,8 @@ export function containerMounts(host: HostConfig): ContainerMount[] {
       if (m.TmpfsOptions?.SizeBytes) t.sizeBytes = m.TmpfsOptions.SizeBytes;
       if (m.TmpfsOptions?.Mode) t.mode = m.TmpfsOptions.Mode;
       mounts.push(t);
-    } else {
-      throw new UsageError(`mount at ${m.Target}: type "${m.Type}" is not supported by this engine yet (bind and tmpfs are)`);
+    } else if (m.Type !== 'volume') {
+      throw new UsageError(`mount at ${m.Target}: type "${m.Type}" is not supported by this engine (bind, volume and tmpfs are)`);
     }
   }
   for (const [target, options] of Object.entries(host.Tmpfs ?? {})) mounts.push(tmpfsMount(target, options));
@@ -143,11 +151,17 @@ export function validateContainerRequest(config: ContainerConfig, host: HostConf
   }
 }
 
+/** Parents before children (a volume at /data before a bind at /data/cache), in a stable order otherwise. */
+function byDepth(mounts: ContainerMount[]): ContainerMount[] {
+  const depth = (m: ContainerMount): number => m.target.split('/').filter((c) => c !== '').length;
+  return mounts.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i).map(({ m }) => m);
+}
+
 /** The runtime's spec for one start of the container (config already merged with the image's), its rootfs mounted at `rootfs`. */
-export async function runtimeSpec(options: { id: string; rootfs: string; config: ContainerConfig; host: HostConfig; sandbox: ContainerSandbox }): Promise<ContainerSpec> {
+export async function runtimeSpec(options: { id: string; rootfs: string; config: ContainerConfig; host: HostConfig; sandbox: ContainerSandbox; volumeMounts?: ContainerMount[] }): Promise<ContainerSpec> {
   const { id, rootfs, config, host, sandbox } = options;
   const hostname = config.Hostname || id.slice(0, 12);
-  const userMounts = containerMounts(host);
+  const userMounts = [...containerMounts(host), ...(options.volumeMounts ?? [])];
   const userTargets = new Set(userMounts.map((m) => m.target));
   const spec: ContainerSpec = {
     rootfs,
@@ -155,8 +169,8 @@ export async function runtimeSpec(options: { id: string; rootfs: string; config:
     env: mergeEnv([`HOSTNAME=${hostname}`], config.Env),
     cwd: config.WorkingDir || '/',
     hostname,
-    // The engine's /etc files first, so a user's bind of /etc/hosts (mounted later) wins.
-    mounts: [...sandbox.mounts.filter((m) => !userTargets.has(m.target)), ...userMounts],
+    // A user's bind of /etc/hosts (or of /etc) wins over the engine's file; parents mount before children.
+    mounts: byDepth([...sandbox.mounts.filter((m) => !userTargets.has(m.target)), ...userMounts]),
     network: sandbox.network,
     cgroupsPath: `stack-${id.slice(0, 12)}`,
     readonlyRootfs: host.ReadonlyRootfs ?? false,

@@ -19,6 +19,9 @@ import { firewallTag, NetworkService } from './network-service.js';
 import { DnsServer, resolvConfNameservers } from '../network/dns-server.js';
 import { Firewall } from '../network/firewall.js';
 import { PortReservations } from '../network/port-reservations.js';
+import { ContainerVolumes } from './container-volumes.js';
+import { VolumeService } from './volume-service.js';
+import { VolumeStore } from '../volumes/volume-store.js';
 
 export interface EngineOptions {
   paths: EnginePaths;
@@ -37,11 +40,12 @@ export class Engine {
   readonly execs: ExecService;
   readonly networks: NetworkService;
   readonly networking: ContainerNetworking;
+  readonly volumes: VolumeService;
   readonly startedAt = new Date();
   private readonly dns: DnsServer;
   private readonly ports = new PortReservations();
 
-  private constructor(readonly options: EngineOptions, store: ImageStore) {
+  private constructor(readonly options: EngineOptions, store: ImageStore, volumeStore: VolumeStore) {
     const { paths } = options;
     const runtime = new ShimRuntime({
       stateRoot: join(paths.runRoot, 'runtime'),
@@ -51,6 +55,7 @@ export class Engine {
     this.events = new EventBus();
     this.images = new ImageService(store);
     const firewall = new Firewall({ tag: firewallTag(paths.root) });
+    this.volumes = new VolumeService(volumeStore, () => this.containers.all(), this.events);
     // Filled in below: the DNS answers from the containers, which need the networking first.
     let containers: ContainerService | undefined;
     this.dns = new DnsServer({ records: { lookup: (n, name) => this.networking.lookup(n, name), reverse: (n, ip) => this.networking.reverse(n, ip) }, upstreams: hostNameservers() });
@@ -78,6 +83,7 @@ export class Engine {
       images: this.images,
       events: this.events,
       networking: this.networking,
+      volumes: new ContainerVolumes(this.volumes),
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.containers = containers;
@@ -89,7 +95,8 @@ export class Engine {
     await mkdir(options.paths.root, { recursive: true, mode: 0o711 });
     await mkdir(options.paths.runRoot, { recursive: true, mode: 0o711 });
     const store = await new ImageStore(join(options.paths.root, 'image')).init();
-    const engine = new Engine(options, store);
+    const volumeStore = await new VolumeStore(join(options.paths.root, 'volumes')).init();
+    const engine = new Engine(options, store, volumeStore);
     await engine.networks.open();
     await engine.containers.recover();
     await engine.networks.releaseUnknown(new Set(engine.containers.all().map((r) => r.Id)));
@@ -151,7 +158,7 @@ export class Engine {
       DefaultRuntime: 'stack-shim',
       Runtimes: { 'stack-shim': { path: 'stack-shim' } },
       LoggingDriver: 'json-file',
-      Plugins: { Volume: [], Network: [], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: [], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,

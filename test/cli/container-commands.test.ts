@@ -46,9 +46,12 @@ t.test('run -d, ps, exec, inspect, top, stats, images, logs --tail, stop, rm', {
   const taken = await cli('run', '-d', '--name', 'app', 'busybox:test', 'true');
   t.equal(taken.code, 1);
   t.match(taken.stderr, /the container name "\/app" is already in use/);
-  const badBind = await cli('run', '-d', '-v', 'relative:/data', 'busybox:test', 'true');
+  const badBind = await cli('run', '-d', '-v', '/srv:data', 'busybox:test', 'true');
   t.equal(badBind.code, 2);
-  t.match(badBind.stderr, /bind "relative:\/data": named volumes \("relative"\) are not supported by this engine yet; give an absolute host path/);
+  t.match(badBind.stderr, /bind "\/srv:data": the target "data" must be an absolute path in the container/);
+  const badVolume = await cli('run', '-d', '-v', 'x:/data', 'busybox:test', 'true');
+  t.equal(badVolume.code, 2);
+  t.match(badVolume.stderr, /invalid volume name "x"/);
   const badRestart = await cli('run', '-d', '--restart', 'sometimes', 'busybox:test', 'true');
   t.equal(badRestart.code, 2);
   t.match(badRestart.stderr, /restart policy/);
