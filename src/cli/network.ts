@@ -3,10 +3,10 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import type { NetworkCreateBody, NetworkInspect } from '../common/api-types.js';
-import { UsageError } from '../common/errors.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
+import { filtersQuery, keyValues } from './key-values.js';
 import { printTable } from './table.js';
 
 interface NetworkArgs extends GlobalArgs {
@@ -26,27 +26,6 @@ interface NetworkArgs extends GlobalArgs {
   force?: boolean;
   alias?: string | string[];
   ip?: string;
-}
-
-function keyValues(values: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const at = v.indexOf('=');
-    if (at === 0) throw new UsageError(`${flag} "${v}" is not KEY=VALUE`);
-    out[at === -1 ? v : v.slice(0, at)] = at === -1 ? '' : v.slice(at + 1);
-  }
-  return out;
-}
-
-function filterQuery(values: string[]): string | undefined {
-  if (values.length === 0) return undefined;
-  const filters: Record<string, string[]> = {};
-  for (const v of values) {
-    const at = v.indexOf('=');
-    if (at <= 0) throw new UsageError(`--filter "${v}" is not NAME=VALUE (e.g. label=env=dev)`);
-    (filters[v.slice(0, at)] ??= []).push(v.slice(at + 1));
-  }
-  return JSON.stringify(filters);
 }
 
 export function networkCommand(io: CliIO): CommandModule<GlobalArgs, NetworkArgs> {
@@ -88,7 +67,7 @@ export function networkCommand(io: CliIO): CommandModule<GlobalArgs, NetworkArgs
           .option('format', { type: 'string', description: 'json: one JSON object per line' })
           .option('filter', { type: 'string', description: 'NAME=VALUE: driver, id, label, name, type, dangling (repeatable)' }), async (args) => {
           const client = await engineClient(io);
-          const filters = filterQuery(list(args.filter));
+          const filters = filtersQuery(list(args.filter));
           const networks = await client.call<NetworkInspect[]>('GET', '/networks', { query: filters ? { filters } : {} });
           if (args.quiet) return void networks.forEach((n) => io.stdout.write(`${n.Id.slice(0, 12)}\n`));
           if (args.format === 'json') return void networks.forEach((n) => io.stdout.write(`${JSON.stringify(n)}\n`));

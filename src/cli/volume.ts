@@ -7,6 +7,7 @@ import type { VolumeListResponse, VolumePruneResponse, VolumeView } from '../com
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
+import { filtersQuery, keyValues } from './key-values.js';
 import { printTable } from './table.js';
 
 interface VolumeArgs extends GlobalArgs {
@@ -20,29 +21,6 @@ interface VolumeArgs extends GlobalArgs {
   filter?: string | string[] | undefined;
   force?: boolean;
   all?: boolean;
-}
-
-/** `k=v` options (repeatable) as a map; `what` names the flag in the error. */
-function keyValues(values: string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of values) {
-    const at = entry.indexOf('=');
-    if (at <= 0 && what === '--opt') throw new UsageError(`${what} "${entry}" is not KEY=VALUE (e.g. --opt type=tmpfs)`);
-    if (at === -1) out[entry] = '';
-    else out[entry.slice(0, at)] = entry.slice(at + 1);
-  }
-  return out;
-}
-
-/** `--filter k=v` (repeatable) as Docker's filters JSON. */
-function filtersQuery(values: string[]): string | undefined {
-  const filters: Record<string, string[]> = {};
-  for (const f of values) {
-    const at = f.indexOf('=');
-    if (at <= 0) throw new UsageError(`--filter "${f}" is not KEY=VALUE (e.g. label=env=dev, dangling=true, name=db)`);
-    (filters[f.slice(0, at)] ??= []).push(f.slice(at + 1));
-  }
-  return Object.keys(filters).length ? JSON.stringify(filters) : undefined;
 }
 
 function bytes(n: number): string {

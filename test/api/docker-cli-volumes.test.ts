@@ -2,20 +2,13 @@
 // labels and driver options), ls, inspect, rm (refused while in use), prune, and
 // `docker run -v vol:/data` keeping data between containers.
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE, engineSkipReason, makeEngineHarness } from './engine-harness.js';
+import { DOCKER, makeDocker, type DockerResult } from './docker-cli-support.js';
 
-const DOCKER = '/usr/local/bin/docker';
 const skip = engineSkipReason() ?? (existsSync(DOCKER) ? false : `the docker CLI is not installed (${DOCKER}): nothing to test it with`);
-
-interface DockerResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 t.test('docker volume commands and docker run -v against the engine', { skip }, async (t) => {
   const engine = await makeEngineHarness('docker-volumes');
@@ -24,14 +17,8 @@ t.test('docker volume commands and docker run -v against the engine', { skip }, 
     rmSync(home, { recursive: true, force: true });
     await engine.cleanup();
   });
-  const env = { DOCKER_HOST: `unix://${engine.paths.socket}`, DOCKER_CONFIG: join(home, '.docker'), HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' };
-  // Always asynchronous: the engine runs in this process.
-  const docker = (...args: string[]): Promise<DockerResult> => new Promise((resolve) => {
-    const child = execFile(DOCKER, args, { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
-    child.stdin?.end();
-  });
+  const run = makeDocker(engine, home);
+  const docker = (...args: string[]): Promise<DockerResult> => run(args);
 
   t.same(await docker('volume', 'create', '--label', 'team=data', 'dvol'), { code: 0, stdout: 'dvol\n', stderr: '' });
   t.same(await docker('volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=8m', 'dtmp'), { code: 0, stdout: 'dtmp\n', stderr: '' });

@@ -3,41 +3,14 @@
 // images must work and print what Docker would. The engine runs in this process, so the
 // CLI is always run asynchronously (a sync spawn would block the engine it talks to).
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE, engineSkipReason, makeEngineHarness, type EngineHarness } from './engine-harness.js';
+import { DOCKER, makeDocker, type DockerResult } from './docker-cli-support.js';
 
-const DOCKER = '/usr/local/bin/docker';
 const skip = engineSkipReason() ?? (existsSync(DOCKER) ? false : `the docker CLI is not installed (${DOCKER}): nothing to test it with`);
 
-interface DockerResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `docker ARGS` against the harness's engine. HOME and DOCKER_CONFIG are private temp
- * dirs, so neither the machine's docker config nor its contexts can redirect the CLI.
- */
-function makeDocker(engine: EngineHarness, home: string): (args: string[], input?: string) => Promise<DockerResult> {
-  const env = {
-    DOCKER_HOST: `unix://${engine.paths.socket}`,
-    DOCKER_CONFIG: join(home, '.docker'),
-    HOME: home,
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-  };
-  return (args, input) => new Promise((resolve) => {
-    const child = execFile(DOCKER, args, { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-    // Without input, stdin is closed at once, as from a CI job with no terminal.
-    child.stdin?.end(input ?? '');
-  });
-}
 
 /** The rows of a table `docker ps`/`docker images` prints, split on runs of 2+ spaces. */
 function tableRows(stdout: string): string[][] {
