@@ -3,6 +3,7 @@
  *   stack-shim run --bundle DIR --id ID --state FILE --log FILE
  *   stack-shim exec --state FILE --process FILE
  *   stack-shim delete --state FILE [--force]
+ *   stack-shim net-attach < JSON,  stack-shim net-detach < JSON
  *
  * `run` forks twice with a setsid between, so the supervising process belongs to no
  * caller's session and is reparented away from it: the engine may exit or restart
@@ -15,6 +16,7 @@
  * `exec` joins a running container's cgroups and namespaces, runs the process object
  * with the caller's stdio, and exits with its status (128+signal if a signal ended it). */
 #include "fdio.h"
+#include "netsetup.h"
 #include "cgroups.h"
 #include "container.h"
 #include "report.h"
@@ -50,7 +52,9 @@ static void usage(void)
 {
 	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE\n"
 	      "       stack-shim exec --state FILE --process FILE [-t [--rows N --cols N] [--size-file FILE]]\n"
-	      "       stack-shim delete --state FILE [--force]\n", stderr);
+	      "       stack-shim delete --state FILE [--force]\n"
+	      "       stack-shim net-attach < JSON\n"
+	      "       stack-shim net-detach < JSON\n", stderr);
 	exit(2);
 }
 
@@ -714,6 +718,34 @@ static int command_exec(int argc, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* net-attach / net-detach: the attachment described on stdin (see netsetup.h). */
+static int command_net(int argc, char **argv, enum net_config_use use)
+{
+	struct net_config config;
+	char *json = NULL;
+	size_t cap = 0;
+	int rc;
+
+	if (argc != 2)
+		usage();
+	if (getdelim(&json, &cap, '\0', stdin) < 0) {
+		fprintf(stderr, "stack-shim: %s: reading stdin: %s\n", argv[1], ferror(stdin) ? strerror(errno) : "no input");
+		free(json);
+		return 1;
+	}
+	rc = net_config_parse(json, argv[1], use, &config);
+	free(json);
+	if (rc == 0) {
+		rc = use == NET_CONFIG_ATTACH ? net_attach(&config) : net_detach(&config);
+		net_config_free(&config);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "stack-shim: %s\n", last_error());
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -725,6 +757,10 @@ int main(int argc, char **argv)
 		return command_delete(argc, argv);
 	if (strcmp(argv[1], "exec") == 0)
 		return command_exec(argc, argv);
+	if (strcmp(argv[1], "net-attach") == 0)
+		return command_net(argc, argv, NET_CONFIG_ATTACH);
+	if (strcmp(argv[1], "net-detach") == 0)
+		return command_net(argc, argv, NET_CONFIG_DETACH);
 	if (strcmp(argv[1], "fs-apply") == 0) { int command_fs_apply(int, char **); return command_fs_apply(argc, argv); }
 	usage();
 	return 2;
