@@ -401,6 +401,9 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	}
 	snprintf(message, sizeof message, "ok %d\n", (int)pid);
 	report_start(&ready_fd, message);
+	/* Needed only to undo a failed start; the host's namespace stays out of reach. */
+	if (home_netns >= 0)
+		close(home_netns);
 
 	relays[0] = (struct relay){ .fd = out_pipe[0], .stream = { .name = "stdout" } };
 	relays[1] = (struct relay){ .fd = err_pipe[0], .stream = { .name = "stderr" } };
