@@ -51,6 +51,14 @@ const char *last_error(void)
 	return error_text;
 }
 
+void restore_error(const char *message)
+{
+	size_t used = 0;
+
+	error_text[0] = '\0';
+	append(&used, message);
+}
+
 int join_path(char *out, size_t size, const char *a, const char *b, const char *step)
 {
 	size_t alen = strlen(a);

@@ -15,6 +15,8 @@ int fail(const char *step, const char *detail, int errnum);
 /* Same, with a printf-style detail. */
 int failf(const char *step, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *last_error(void);
+/* Puts back a message saved before cleanup steps that may record failures of their own. */
+void restore_error(const char *message);
 
 /* snprintf that reports truncation as a failure of `step`. */
 int join_path(char *out, size_t size, const char *a, const char *b, const char *step);

@@ -3,6 +3,7 @@
  *   stack-shim run --bundle DIR --id ID --state FILE --log FILE
  *   stack-shim exec --state FILE --process FILE
  *   stack-shim delete --state FILE [--force]
+ *   stack-shim net-attach < JSON,  stack-shim net-detach < JSON
  *
  * `run` forks twice with a setsid between, so the supervising process belongs to no
  * caller's session and is reparented away from it: the engine may exit or restart
@@ -10,11 +11,14 @@
  * container is running (exit 0, pid on stdout) or has failed to start (exit 1, the
  * failing step on stderr, also in the state file). The supervisor then relays the
  * container's stdout/stderr to the json-file log, forwards signals to its pid 1,
- * reaps, and records the exit in the state file.
+ * reaps, and records the exit in the state file. With a `stack.network` annotation
+ * the supervisor also wires the container's network before it starts (and unwires it
+ * if the start fails); after the exit, `net-detach` is the engine's to run.
  *
  * `exec` joins a running container's cgroups and namespaces, runs the process object
  * with the caller's stdio, and exits with its status (128+signal if a signal ended it). */
 #include "fdio.h"
+#include "netsetup.h"
 #include "cgroups.h"
 #include "container.h"
 #include "report.h"
@@ -50,7 +54,9 @@ static void usage(void)
 {
 	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE\n"
 	      "       stack-shim exec --state FILE --process FILE [-t [--rows N --cols N] [--size-file FILE]]\n"
-	      "       stack-shim delete --state FILE [--force]\n", stderr);
+	      "       stack-shim delete --state FILE [--force]\n"
+	      "       stack-shim net-attach < JSON\n"
+	      "       stack-shim net-detach < JSON\n", stderr);
 	exit(2);
 }
 
@@ -207,6 +213,27 @@ static int join_netns(const char *path)
 	return 0;
 }
 
+/* The attachment of annotations["stack.network"], made here so it costs no ip(8) processes. */
+static int read_network(const struct spec *spec, struct net_config *out)
+{
+	if (net_config_parse(spec->network_json, "annotations.stack.network", NET_CONFIG_ATTACH, out) < 0)
+		return -1;
+	/* The container joins the namespace the attachment makes: one path for both. */
+	if (!spec->netns_path || strcmp(spec->netns_path, out->netns) != 0)
+		return failf("config.json", 0, "annotations.stack.network: netns %s must also be the network namespace's path in linux.namespaces", out->netns);
+	/* The container's sandbox is born with it, whatever the JSON says. */
+	out->create = 1;
+	return 0;
+}
+
+/* Undoes the attachment of a container that never ran. By now the supervisor may be in
+ * the container's namespace; the host ends are deleted from the namespace they are in. */
+static void detach_network(const struct net_config *network, int home_netns)
+{
+	if (setns(home_netns, CLONE_NEWNET) == 0)
+		net_detach(network);
+}
+
 static int make_pipe(int fds[2], const char *what)
 {
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -220,6 +247,8 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	static struct spec spec;
 	static struct cgroups cg;
 	static struct relay relays[2];
+	static struct net_config network;
+	int home_netns = -1, attached = 0;
 	struct shim_state st;
 	char cgroup_name[160], message[64];
 	int out_pipe[2], err_pipe[2], sync_pipe[2], exec_pipe[2], null_fd, log_fd, sfd;
@@ -250,6 +279,8 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		goto failed;
 	}
 	if (load_spec(o->bundle, &spec) < 0)
+		goto failed;
+	if (spec.network_json && read_network(&spec, &network) < 0)
 		goto failed;
 	snprintf(cgroup_name, sizeof cgroup_name, "stack-%s", o->id);
 	if (cgroups_create(spec.cgroups_path ? spec.cgroups_path : cgroup_name, &spec.resources, &cg) < 0)
@@ -283,6 +314,18 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		goto failed_cgroups;
 	}
 
+	/* Wired before joining: the veths' host ends belong in the namespace we are in now,
+	 * and the namespace to join is made by the attachment. */
+	if (spec.network_json) {
+		home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (home_netns < 0) {
+			fail("network namespace", "/proc/self/ns/net", errno);
+			goto failed_cgroups;
+		}
+		if (net_attach(&network) < 0)
+			goto failed_cgroups;
+		attached = 1;
+	}
 	/* Joined here, in the supervisor, so that the container's sysctls and every process
 	 * forked below land in it; the supervisor itself has no use for the host's network. */
 	if (spec.netns_path && join_netns(spec.netns_path) < 0)
@@ -358,6 +401,9 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	}
 	snprintf(message, sizeof message, "ok %d\n", (int)pid);
 	report_start(&ready_fd, message);
+	/* Needed only to undo a failed start; the host's namespace stays out of reach. */
+	if (home_netns >= 0)
+		close(home_netns);
 
 	relays[0] = (struct relay){ .fd = out_pipe[0], .stream = { .name = "stdout" } };
 	relays[1] = (struct relay){ .fd = err_pipe[0], .stream = { .name = "stderr" } };
@@ -373,6 +419,8 @@ failed_cgroups:
 	 * is saved first because a failed removal would overwrite last_error(). */
 	if (!st.error[0])
 		snprintf(st.error, sizeof st.error, "%s", last_error());
+	if (attached)
+		detach_network(&network, home_netns);
 	cgroups_remove(&cg);
 failed:
 	record_failure(o, &st, &ready_fd);
@@ -714,6 +762,34 @@ static int command_exec(int argc, char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* net-attach / net-detach: the attachment described on stdin (see netsetup.h). */
+static int command_net(int argc, char **argv, enum net_config_use use)
+{
+	struct net_config config;
+	char *json = NULL;
+	size_t cap = 0;
+	int rc;
+
+	if (argc != 2)
+		usage();
+	if (getdelim(&json, &cap, '\0', stdin) < 0) {
+		fprintf(stderr, "stack-shim: %s: reading stdin: %s\n", argv[1], ferror(stdin) ? strerror(errno) : "no input");
+		free(json);
+		return 1;
+	}
+	rc = net_config_parse(json, argv[1], use, &config);
+	free(json);
+	if (rc == 0) {
+		rc = use == NET_CONFIG_ATTACH ? net_attach(&config) : net_detach(&config);
+		net_config_free(&config);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "stack-shim: %s\n", last_error());
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -725,6 +801,10 @@ int main(int argc, char **argv)
 		return command_delete(argc, argv);
 	if (strcmp(argv[1], "exec") == 0)
 		return command_exec(argc, argv);
+	if (strcmp(argv[1], "net-attach") == 0)
+		return command_net(argc, argv, NET_CONFIG_ATTACH);
+	if (strcmp(argv[1], "net-detach") == 0)
+		return command_net(argc, argv, NET_CONFIG_DETACH);
 	if (strcmp(argv[1], "fs-apply") == 0) { int command_fs_apply(int, char **); return command_fs_apply(argc, argv); }
 	usage();
 	return 2;

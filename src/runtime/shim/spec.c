@@ -639,6 +639,8 @@ int load_spec(const char *bundle, struct spec *s)
 			goto out;
 		}
 		s->init = init && strcmp(init->valuestring, "true") == 0;
+		if (annotations && get_string(annotations, "stack.network", "annotations.stack.network", 0, &s->network_json) < 0)
+			goto out;
 	}
 	if (get_string(doc, "hostname", "hostname", 0, &s->hostname) < 0 ||
 	    read_process(cJSON_GetObjectItemCaseSensitive(doc, "process"), s) < 0 ||

@@ -80,6 +80,9 @@ struct spec {
 	/* annotations["stack.init"] == "true": pid 1 is a minimal init (forked from the
 	 * shim's own code, so nothing is added to the image) that reaps and forwards. */
 	int init;
+	/* annotations["stack.network"]: the attachment (netsetup.h's JSON) the shim wires
+	 * itself before the container starts, in the namespace at netns_path; NULL when none. */
+	char *network_json;
 
 	char *hostname;
 	struct mount_spec *mounts;
