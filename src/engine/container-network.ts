@@ -12,17 +12,23 @@ import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
 import type { DnsRecordSource } from '../network/dns-server.js';
 import type { Firewall, PublishedPort } from '../network/firewall.js';
 import { ipToNumber, macForAddress, parseSubnet } from '../network/ipam.js';
-import { addSandboxInterfaces, bridgeName, createSandbox, destroySandbox, hostVethName, removeVeths, type SandboxInterface } from '../network/links.js';
+import { bridgeName, hostVethName, removeVeths } from '../network/links.js';
 import type { PortReservations, PortRequest } from '../network/port-reservations.js';
-import type { ContainerMount } from '../runtime/bundle.js';
+import type { ContainerMount, NetworkInterface } from '../runtime/bundle.js';
 import type { ContainerRecord } from './container-record.js';
 import { containerDir } from './container-record.js';
 import { endpointId, type NetworkRecord, type NetworkService } from './network-service.js';
 
 /** What the runtime needs for one start: the namespace to join (or a mode) and the /etc files to mount. */
 export interface ContainerSandbox {
-  network: 'none' | 'host' | { path: string };
+  network: 'none' | 'host' | { path: string; setup?: { interfaces: NetworkInterface[] } };
   mounts: ContainerMount[];
+}
+
+/** Who wires sandboxes in the kernel: the runtime (its shim speaks rtnetlink). */
+export interface SandboxWiring {
+  netAttach(netns: string, interfaces: readonly NetworkInterface[], options: { create: boolean }): Promise<void>;
+  netDetach(netns: string, hostVeths: readonly string[]): Promise<void>;
 }
 
 export type NetworkModeKind = { kind: 'none' } | { kind: 'host' } | { kind: 'container'; ref: string } | { kind: 'networks'; primary: string };
@@ -104,6 +110,7 @@ export interface ContainerNetworkingOptions {
   networks: NetworkService;
   firewall: Firewall;
   ports: PortReservations;
+  wiring: SandboxWiring;
   /** The containers the engine knows, for container:NAME, DNS and in-use checks. */
   containers: () => ContainerRecord[];
   findContainer: (ref: string) => ContainerRecord;
@@ -189,35 +196,36 @@ export class ContainerNetworking implements DnsRecordSource {
       return { network: { path: shared }, mounts: etcMounts(containerDir(this.options.root, other.Id)) };
     }
     try {
-      await this.attachNetworks(record);
-      return { network: { path: this.netnsPath(record.Id) }, mounts: await this.writeEtcFiles(record, {}) };
+      const interfaces = await this.attachNetworks(record);
+      // The shim makes the namespace with these in it as it starts the container: no process of its own.
+      return { network: { path: this.netnsPath(record.Id), setup: { interfaces } }, mounts: await this.writeEtcFiles(record, {}) };
     } catch (err) {
       await this.detach(record).catch(() => undefined);
       throw err;
     }
   }
 
-  private async attachNetworks(record: ContainerRecord): Promise<void> {
+  private async attachNetworks(record: ContainerRecord): Promise<NetworkInterface[]> {
     const endpoints = record.NetworkSettings?.Networks ?? {};
     const wishes = portWishes(record.Config, record.HostConfig);
     const held = await this.reservePorts(record, wishes);
-    const interfaces: SandboxInterface[] = [];
+    const interfaces: NetworkInterface[] = [];
     let index = 0;
     for (const [name, endpoint] of Object.entries(endpoints)) {
       const network = this.options.networks.find(endpoint.NetworkID || name);
       const address = await this.options.networks.allocate(network, record.Id, endpoint.IPAMConfig?.IPv4Address ?? undefined);
       interfaces.push(this.fillEndpoint(record, network, endpoint, address, index++));
     }
-    await createSandbox(this.netnsPath(record.Id), interfaces);
     const primary = Object.values(endpoints)[0];
     if (primary && held.length) {
       const network = this.options.networks.find(primary.NetworkID);
       await this.options.firewall.publish(held.map((h) => publishedPort(h, primary.IPAddress, bridgeName(network.Id))));
     }
     record.NetworkSettings = { ...record.NetworkSettings, Networks: endpoints, Ports: portMap(record, held) };
+    return interfaces;
   }
 
-  private fillEndpoint(record: ContainerRecord, network: NetworkRecord, endpoint: EndpointSettings, address: string, index: number): SandboxInterface {
+  private fillEndpoint(record: ContainerRecord, network: NetworkRecord, endpoint: EndpointSettings, address: string, index: number): NetworkInterface {
     const prefix = parseSubnet(network.Subnet).prefix;
     endpoint.NetworkID = network.Id;
     endpoint.EndpointID = endpointId(network.Id, record.Id);
@@ -266,7 +274,7 @@ export class ContainerNetworking implements DnsRecordSource {
       const address = await this.options.networks.allocate(network, record.Id, endpoint.IPAMConfig?.IPv4Address ?? undefined);
       const iface = this.fillEndpoint(record, network, endpoint, address, this.nextIndex(record));
       try {
-        await addSandboxInterfaces(this.netnsPath(record.Id), [iface]);
+        await this.options.wiring.netAttach(this.netnsPath(record.Id), [iface], { create: false });
       } catch (err) {
         await this.options.networks.release(network, record.Id);
         throw err;
@@ -285,6 +293,7 @@ export class ContainerNetworking implements DnsRecordSource {
     const [name, endpoint] = entry;
     if (endpoint.IPAddress) {
       const index = Object.keys(networks).indexOf(name);
+      // Only this veth goes (the namespace stays): rare enough for ip(8).
       await removeVeths([{ hostVeth: hostVethName(record.Id, index) }]);
       await this.options.networks.release(network, record.Id);
     }
@@ -311,7 +320,7 @@ export class ContainerNetworking implements DnsRecordSource {
     const ports = this.publishedPorts(record);
     const addressed = Object.values(endpoints).filter((e) => e.IPAddress);
     const netns = this.netnsPath(record.Id);
-    const veths = Object.keys(endpoints).map((_, i) => ({ hostVeth: hostVethName(record.Id, i) }));
+    const veths = Object.keys(endpoints).map((_, i) => hostVethName(record.Id, i));
     const networks = [...new Set(Object.values(endpoints).map((e) => e.NetworkID))].map((id) => this.tryFind(id)).filter((n): n is NetworkRecord => !!n);
     for (const endpoint of Object.values(endpoints)) {
       endpoint.IPAddress = '';
@@ -326,7 +335,7 @@ export class ContainerNetworking implements DnsRecordSource {
       await this.options.ports.release(record.Id);
       // A container that never started (or was taken down already) has nothing in the kernel: no processes to spend.
       if (addressed.length === 0 && !existsSync(netns)) return;
-      await destroySandbox(netns, veths);
+      await this.options.wiring.netDetach(netns, veths);
       for (const network of networks) await this.options.networks.release(network, record.Id);
     })();
   }

@@ -73,6 +73,7 @@ export class Engine {
       networks: this.networks,
       firewall,
       ports: this.ports,
+      wiring: runtime,
       containers: () => containers?.all() ?? [],
       findContainer: (ref) => containers!.find(ref),
       isRunning: (record) => record.State.Status === 'running',
@@ -94,6 +95,8 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     await mkdir(options.paths.root, { recursive: true, mode: 0o711 });
     await mkdir(options.paths.runRoot, { recursive: true, mode: 0o711 });
+    // Containers' network namespaces are bound to files here (the shim makes them).
+    await mkdir(join(options.paths.runRoot, 'netns'), { recursive: true, mode: 0o711 });
     const store = await new ImageStore(join(options.paths.root, 'image')).init();
     const volumeStore = await new VolumeStore(join(options.paths.root, 'volumes')).init();
     const engine = new Engine(options, store, volumeStore);

@@ -34,13 +34,34 @@ export interface ContainerSpec {
    * `host` shares ours; `{ path }` joins a namespace the engine made and wired (a bridge
    * attachment), or one another container uses (`network_mode: container:NAME`).
    */
-  network?: 'none' | 'host' | { path: string };
+  network?: 'none' | 'host' | { path: string; setup?: NetworkAttachment };
   /** cgroup path relative to the runtime's own cgroup in every hierarchy; `stack-<id>` style. */
   cgroupsPath?: string;
   /** Extra device cgroup rules after Docker's defaults (like `--device-cgroup-rule`). */
   deviceCgroupRules?: OciDeviceRule[];
   /** Only what is listed is set: some hosts refuse raising NOFILE or NPROC. */
   rlimits?: Array<{ type: string; soft: number; hard: number }>;
+}
+
+/**
+ * A network namespace the shim makes at `path` before the container starts (and undoes if
+ * the start fails): one veth per network, the host end on its bridge, the other inside with
+ * the container's address; the default route via the first interface with a gateway.
+ */
+export interface NetworkAttachment {
+  interfaces: NetworkInterface[];
+}
+
+export interface NetworkInterface {
+  /** The host end, a bridge port (at most 15 characters). */
+  hostVeth: string;
+  /** The name inside: eth0, eth1, ... */
+  name: string;
+  bridge: string;
+  address: string;
+  prefix: number;
+  mac: string;
+  gateway?: string;
 }
 
 export interface ContainerUser {
@@ -261,6 +282,9 @@ export function buildRuntimeSpec(spec: ContainerSpec): OciSpec {
   };
   if (spec.hostname !== undefined) out.hostname = spec.hostname;
   if (spec.init) out.annotations = { 'stack.init': 'true' };
+  if (typeof spec.network === 'object' && spec.network.setup) {
+    out.annotations = { ...out.annotations, 'stack.network': JSON.stringify({ netns: spec.network.path, create: true, interfaces: spec.network.setup.interfaces }) };
+  }
   if (spec.rlimits?.length) out.process.rlimits = spec.rlimits.map((r) => ({ ...r }));
   if (spec.cgroupsPath !== undefined) out.linux.cgroupsPath = spec.cgroupsPath;
   out.linux.resources = resources(spec);

@@ -3,11 +3,12 @@
 // runc for parity checks and as an escape hatch (`--runtime runc`).
 
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { existsSync, watch } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RuntimeFailure } from '../common/errors.js';
-import type { ContainerUser, OciSpec } from './bundle.js';
+import type { ContainerUser, NetworkInterface, OciSpec } from './bundle.js';
 import { processAlive } from '../common/process-alive.js';
 
 /** The shim built by scripts/build-shim.mjs, found from this module in dist/src/runtime. */
@@ -147,6 +148,24 @@ export class ShimRuntime {
 
   logPath(id: string): string {
     return this.logPathOf?.(id) ?? join(this.stateDir(id), 'log.json');
+  }
+
+  /**
+   * Adds interfaces to the network namespace bound at `netns` (made there when `create`),
+   * over rtnetlink in one shim process; all or nothing.
+   */
+  async netAttach(netns: string, interfaces: readonly NetworkInterface[], options: { create: boolean }): Promise<void> {
+    await this.netCommand('net-attach', { netns, create: options.create, interfaces });
+  }
+
+  /** Deletes the host veths and unbinds the namespace's file; pieces already gone are fine. */
+  async netDetach(netns: string, hostVeths: readonly string[]): Promise<void> {
+    await this.netCommand('net-detach', { netns, interfaces: hostVeths.map((hostVeth) => ({ hostVeth })) });
+  }
+
+  private async netCommand(command: string, config: unknown): Promise<void> {
+    const r = await runProcess(this.shimPath, [command], { stdin: Readable.from([JSON.stringify(config)]) });
+    if (r.code !== 0) throw new RuntimeFailure(`network ${command.slice(4)}: ${r.stderr.trim().replace(/^stack-shim: /, '') || `stack-shim exited with ${r.code ?? r.signal}`}`);
   }
 
   /**
