@@ -6,8 +6,8 @@
 // the last one leaves, so an engine that runs nothing leaves nothing in the kernel.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkCreateBody, NetworkInspect } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
@@ -244,9 +244,13 @@ export class NetworkService {
 
   // ---- kernel objects ---------------------------------------------------------------------
 
-  /** From sysfs rather than `ip link show`: this runs at every container start, and a process costs milliseconds. */
+  /**
+   * Asked of the kernel in-process (getifaddrs) rather than by `ip link show`: this runs at
+   * every container start, and a process costs milliseconds. Not from /sys/class/net, which
+   * shows the namespace /sys was mounted in, not ours. The bridge always has its gateway address.
+   */
   private bridgeExists(record: NetworkRecord): boolean {
-    return existsSync(`/sys/class/net/${bridgeName(record.Id)}`);
+    return networkInterfaces()[bridgeName(record.Id)] !== undefined;
   }
 
   /** Bridge, gateway address, rules and DNS for a network whose record may lack a subnet yet. */
