@@ -195,3 +195,72 @@ t.test('DEBIAN: a container installs a package from Debian\'s mirror through the
   t.equal(apt.code, 0, apt.stderr);
   t.equal(apt.stdout, 'Hello, world!\n', 'the package from the mirror runs');
 });
+
+t.test('network connect and disconnect a running container; ls, inspect and prune', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('net-connect');
+  t.teardown(() => h.cleanup());
+  t.equal((await stack(h, 'network', 'create', '--label', 'team=web', 'one')).code, 0);
+  t.equal((await stack(h, 'network', 'create', '--subnet', '10.88.77.0/24', 'two')).code, 0);
+  t.equal((await stack(h, 'network', 'create', 'spare')).code, 0);
+  t.equal((await stack(h, 'run', '-d', '--name', 'app', '--network', 'one', 'busybox:test', 'httpd', '-f', '-p', '80', '-h', '/etc')).code, 0);
+  const joined = await stack(h, 'network', 'connect', '--alias', 'api', '--ip', '10.88.77.50', 'two', 'app');
+  t.equal(joined.code, 0, joined.stderr);
+  const info = await inspect(h, 'app');
+  t.same(Object.keys(info.NetworkSettings.Networks), ['one', 'two']);
+  t.equal(info.NetworkSettings.Networks.two!.IPAddress, '10.88.77.50', 'the static address asked for');
+  const links = await stack(h, 'exec', 'app', 'ip', '-o', '-4', 'addr', 'show');
+  t.match(links.stdout, /eth1\s+inet 10\.88\.77\.50\/24/, 'the running container got eth1 at once');
+  const fromTwo = await stack(h, 'run', '--rm', '--network', 'two', 'busybox:test', 'sh', '-c',
+    'ip=$(nslookup api | sed -n \'s/^Address: *//p\' | tail -n 1) && timeout 5 wget -q -O - "http://$ip/hostname"');
+  t.equal(fromTwo.stdout.trim(), info.Config.Hostname, 'reached by its alias on the network it joined');
+
+  const ls = await stack(h, 'network', 'ls');
+  t.match(ls.stdout, /^NETWORK ID\s+NAME\s+DRIVER\s+SUBNET\s+SCOPE\n/);
+  t.match(ls.stdout, /\s+two\s+bridge\s+10\.88\.77\.0\/24\s+local\n/);
+  const labelled = await stack(h, 'network', 'ls', '-q', '-f', 'label=team=web');
+  t.equal(labelled.stdout.trim().split('\n').length, 1, 'ls -f label= finds the labelled one');
+  const inspected = JSON.parse((await stack(h, 'network', 'inspect', 'two')).stdout) as NetworkInspect[];
+  t.equal(inspected[0]!.IPAM.Config[0]!.Subnet, '10.88.77.0/24');
+  t.same(Object.values(inspected[0]!.Containers).map((c) => c.IPv4Address), ['10.88.77.50/24']);
+
+  const left = await stack(h, 'network', 'disconnect', 'two', 'app');
+  t.equal(left.code, 0, left.stderr);
+  const after = await stack(h, 'exec', 'app', 'ip', '-o', '-4', 'addr', 'show');
+  t.notMatch(after.stdout, /eth1/, 'eth1 is gone from the running container');
+  t.same(Object.keys((await inspect(h, 'app')).NetworkSettings.Networks), ['one']);
+  const pruned = await stack(h, 'network', 'prune', '-f');
+  t.match(pruned.stdout, /^Deleted Networks:\n/);
+  t.match(pruned.stdout, /\bspare\b/);
+  t.match(pruned.stdout, /\btwo\b/);
+  t.notMatch(pruned.stdout, /\bone\b/, 'a network in use stays');
+});
+
+t.test('after the engine is killed and started again, published ports, DNS and tear-down still work', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('net-restart', { inProcess: false });
+  t.teardown(() => h.cleanup());
+  const first = await h.startProcess();
+  t.equal((await stack(h, 'network', 'create', 'keep')).code, 0);
+  const before = kernelSnapshot(h.paths.root);
+  t.equal((await stack(h, 'run', '-d', '--name', 'svc', '--network', 'keep', '-p', '127.0.0.1::80', 'busybox:test', 'httpd', '-f', '-p', '80', '-h', '/etc')).code, 0);
+  const info = await inspect(h, 'svc');
+  const port = Number(info.NetworkSettings.Ports['80/tcp']![0]!.HostPort);
+  // SIGKILL the engine process: the container keeps running, the kernel keeps the rules.
+  const gone = new Promise((resolve) => first.once('exit', resolve));
+  first.kill('SIGKILL');
+  await gone;
+  let during = '';
+  for (let i = 0; i < 20 && during === ''; i++) during = await httpGet('127.0.0.1', port, '/hostname').catch(() => '');
+  t.equal(during.trim(), info.Config.Hostname, 'the published port answers while no engine runs');
+  await h.startProcess();
+  const holder = createServer();
+  const taken = await new Promise<boolean>((resolve) => {
+    holder.once('error', () => resolve(true));
+    holder.listen(port, '127.0.0.1', () => resolve(false));
+  });
+  holder.close();
+  t.ok(taken, 'the new engine holds the host port again');
+  const lookup = await stack(h, 'run', '--rm', '--network', 'keep', 'busybox:test', 'nslookup', 'svc');
+  t.match(lookup.stdout, info.NetworkSettings.Networks.keep!.IPAddress, 'the new engine answers DNS on the gateway');
+  t.equal((await stack(h, 'rm', '-f', 'svc')).code, 0);
+  t.same(kernelSnapshot(h.paths.root), before, 'removal after the restart takes everything down');
+});
