@@ -226,11 +226,13 @@ export class ContainerService {
       // which recovery removes.
       await saveRecord(this.options.root, record);
     } catch (err) {
+      volumes.release();
       await this.removeLeftovers(id);
       await this.options.volumes.removeVolumes(volumes.created);
       throw err;
     }
     this.track(record);
+    volumes.release();
     this.publish('create', record);
     return { Id: id, Warnings: [] };
   }

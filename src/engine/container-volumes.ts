@@ -31,6 +31,8 @@ export interface ResolvedMounts {
   mountPoints: MountPoint[];
   /** Anonymous volumes this create made: removed again should the create fail later. */
   created: string[];
+  /** Every volume named here is held (cannot be removed) until the create calls this. */
+  release(): void;
 }
 
 export class ContainerVolumes {
@@ -43,6 +45,8 @@ export class ContainerVolumes {
    */
   async resolve(config: ContainerConfig, host: HostConfig, find: (ref: string) => ContainerRecord): Promise<ResolvedMounts> {
     const created: string[] = [];
+    const held: string[] = [];
+    const release = (): void => held.splice(0).forEach((name) => this.volumes.unhold(name));
     const taken = new Set<string>();
     const claim = (destination: string, what: string): void => {
       const normal = normalTarget(destination);
@@ -50,7 +54,11 @@ export class ContainerVolumes {
       taken.add(normal);
     };
     const volume = async (name: string, options: { labels?: Record<string, string>; driver?: string; driverOptions?: Record<string, string> } = {}): Promise<string> => {
-      if (name !== '' && this.volumes.store.has(name)) return name;
+      if (name !== '' && this.volumes.store.has(name)) {
+        this.volumes.hold(name);
+        held.push(name);
+        return name;
+      }
       const made = await this.volumes.create({
         ...(name ? { name } : {}),
         ...(options.driver ? { driver: options.driver } : {}),
@@ -58,6 +66,8 @@ export class ContainerVolumes {
         ...(options.driverOptions ? { options: options.driverOptions } : {}),
       });
       if (this.volumes.store.isAnonymous(made.Name)) created.push(made.Name);
+      this.volumes.hold(made.Name);
+      held.push(made.Name);
       return made.Name;
     };
     try {
@@ -106,8 +116,9 @@ export class ContainerVolumes {
         taken.add(normalTarget(target));
         fromImage.push({ Type: 'volume', Name: await volume(''), Destination: target, RW: true, Mode: '' });
       }
-      return { mountPoints: [...own, ...inherited, ...fromImage], created };
+      return { mountPoints: [...own, ...inherited, ...fromImage], created, release };
     } catch (err) {
+      release();
       await this.removeVolumes(created);
       throw err;
     }

@@ -9,6 +9,14 @@ import type { ContainerRecord } from './container-record.js';
 import type { EventBus } from './event-bus.js';
 
 export class VolumeService {
+  /**
+   * Volumes a container create has resolved but not yet recorded: between the two, the
+   * create's awaits would let a remove delete a volume the new container is about to use.
+   */
+  private readonly held = new Map<string, number>();
+  /** Volumes being removed: a create that names one now is refused, not handed a dying dir. */
+  private readonly removing = new Set<string>();
+
   constructor(
     readonly store: VolumeStore,
     private readonly containers: () => readonly ContainerRecord[],
@@ -26,7 +34,19 @@ export class VolumeService {
         users.set(m.Name, list);
       }
     }
+    for (const name of this.held.keys()) users.set(name, [...(users.get(name) ?? []), '(a container being created)']);
     return users;
+  }
+
+  hold(name: string): void {
+    if (this.removing.has(name)) throw new ConflictError(`volume ${name} is being removed: try again once it is gone, or pick another name`);
+    this.held.set(name, (this.held.get(name) ?? 0) + 1);
+  }
+
+  unhold(name: string): void {
+    const n = (this.held.get(name) ?? 0) - 1;
+    if (n > 0) this.held.set(name, n);
+    else this.held.delete(name);
   }
 
   /** Names of the volumes some running container mounts (tmpfs volumes stay mounted for them). */
@@ -66,7 +86,13 @@ export class VolumeService {
     if (users?.length) {
       throw new ConflictError(`remove ${name}: volume is in use by container${users.length > 1 ? 's' : ''} ${users.join(', ')}: remove ${users.length > 1 ? 'them' : 'it'} first (stack rm)`);
     }
-    await this.store.remove(name);
+    // Marked before the first await: from here no create can take it.
+    this.removing.add(name);
+    try {
+      await this.store.remove(name);
+    } finally {
+      this.removing.delete(name);
+    }
     this.events.publish('volume', 'destroy', name, { driver: 'local' });
   }
 
