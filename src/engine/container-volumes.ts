@@ -5,6 +5,8 @@
 // At start each volume is made ready (a tmpfs mounted, the image's content copied into
 // an empty volume) and becomes a bind mount of the runtime's spec.
 
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { ContainerConfig, HostConfig, MountView } from '../common/api-types.js';
 import { NotFoundError, UsageError } from '../common/errors.js';
 import type { ContainerMount } from '../runtime/bundle.js';
@@ -134,6 +136,7 @@ export class ContainerVolumes {
    * volume made ready and, unless nocopy, given the image's content the first time.
    */
   async attach(record: ContainerRecord, rootfs: string): Promise<ContainerMount[]> {
+    await prepareBindSources(record.HostConfig);
     const mounts: ContainerMount[] = [];
     for (const m of record.MountPoints ?? []) {
       if (m.Type === 'bind') {
@@ -216,4 +219,21 @@ function parseBindQuietly(bind: string): ReturnType<typeof parseBind> | undefine
 
 function normalTarget(path: string): string {
   return `/${path.split('/').filter((c) => c !== '' && c !== '.').join('/')}`;
+}
+
+/**
+ * Docker's rule for host paths: a missing source of a `-v /host:/ctr` bind (Binds; Compose's
+ * short syntax, create_host_path) is made as a directory; a missing source of a Mounts bind
+ * (the long syntax without create_host_path) is an error naming it.
+ */
+async function prepareBindSources(host: HostConfig): Promise<void> {
+  for (const bind of host.Binds ?? []) {
+    const source = bind.split(':')[0] ?? '';
+    if (source.startsWith('/') && !existsSync(source)) await mkdir(source, { recursive: true, mode: 0o755 });
+  }
+  for (const m of host.Mounts ?? []) {
+    if (m.Type === 'bind' && m.Source && !existsSync(m.Source)) {
+      throw new UsageError(`bind source path does not exist: ${m.Source} (mounted at ${m.Target}): create it, or use a -v bind, which creates it`);
+    }
+  }
 }

@@ -2,7 +2,8 @@
 // across containers, rm -v, volumes in use, populating from the image, read-only mounts,
 // VolumesFrom, tmpfs volumes, and the `stack volume` commands.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ContainerInspect } from '../../src/common/api-types.js';
 import type { VolumeListResponse, VolumeView } from '../../src/common/volume-api-types.js';
 import { BUSYBOX_IMAGE, engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
@@ -44,6 +45,17 @@ t.test('volumes through the engine', { skip }, async (t) => {
     t.equal(readFileSync(`${volume.Mountpoint}/file`, 'utf8'), 'kept\n', 'a plain directory on the host');
     t.same(await cli('rm', 'writer'), { code: 0, stdout: 'writer\n', stderr: '' });
     t.same(await cli('run', '--rm', '-v', 'shared:/data', BUSYBOX_IMAGE, 'cat', '/data/file'), { code: 0, stdout: 'kept\n', stderr: '' }, 'a second container reads it');
+  });
+
+  t.test('a missing host path of a -v bind is made; of a Mounts bind, refused by name', async (t) => {
+    const host = join(engine.paths.root, 'made', 'by', 'run');
+    t.same(await cli('run', '--rm', '-v', `${host}:/x`, BUSYBOX_IMAGE, 'sh', '-c', 'echo hi > /x/f'), { code: 0, stdout: '', stderr: '' });
+    t.equal(readFileSync(join(host, 'f'), 'utf8'), 'hi\n', 'the directory was made and mounted');
+    const missing = join(engine.paths.root, 'not', 'there');
+    const id = await createContainer('strict', { Cmd: ['true'], HostConfig: { Mounts: [{ Type: 'bind', Source: missing, Target: '/y' }] } });
+    await t.rejects(api.call('POST', `/containers/${id}/start`), new RegExp(`bind source path does not exist: ${missing} \\(mounted at /y\\)`));
+    t.notOk(existsSync(missing), 'and it is not made');
+    t.same(await cli('rm', 'strict'), { code: 0, stdout: 'strict\n', stderr: '' });
   });
 
   t.test('rm -v removes anonymous volumes and keeps named ones', async (t) => {
