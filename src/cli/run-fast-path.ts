@@ -8,7 +8,7 @@ import type { CliIO } from './io.js';
 import type { RunArgs } from './run.js';
 
 type ListOption = 'env' | 'volume' | 'label' | 'publish' | 'networkAlias' | 'addHost' | 'dns' | 'link';
-type ValueOption = 'name' | 'restart' | 'entrypoint' | 'workdir' | 'user' | 'memory' | 'healthCmd' | 'healthInterval' | 'healthRetries' | 'network' | 'ip' | 'hostname';
+type ValueOption = 'name' | 'restart' | 'entrypoint' | 'workdir' | 'user' | 'memory' | 'healthCmd' | 'healthInterval' | 'healthRetries' | 'network' | 'ip' | 'macAddress' | 'hostname';
 type Flag = 'rm' | 'detach' | 'init' | 'publishAll';
 
 const LISTS: Record<string, ListOption> = {
@@ -18,7 +18,7 @@ const LISTS: Record<string, ListOption> = {
 const VALUES: Record<string, ValueOption> = {
   '--name': 'name', '--restart': 'restart', '--entrypoint': 'entrypoint', '-w': 'workdir', '--workdir': 'workdir', '-u': 'user', '--user': 'user',
   '-m': 'memory', '--memory': 'memory', '--health-cmd': 'healthCmd', '--health-interval': 'healthInterval', '--health-retries': 'healthRetries',
-  '--network': 'network', '--net': 'network', '--ip': 'ip', '--hostname': 'hostname',
+  '--network': 'network', '--net': 'network', '--ip': 'ip', '--mac-address': 'macAddress', '--hostname': 'hostname',
 };
 const FLAGS: Record<string, Flag> = { '--rm': 'rm', '-d': 'detach', '--detach': 'detach', '--init': 'init', '-P': 'publishAll', '--publish-all': 'publishAll' };
 

@@ -35,6 +35,7 @@ export interface RunArgs extends EngineRootArgs {
   network?: string | undefined;
   networkAlias?: string | string[] | undefined;
   ip?: string | undefined;
+  macAddress?: string | undefined;
   hostname?: string | undefined;
   addHost?: string | string[] | undefined;
   dns?: string | string[] | undefined;
@@ -46,7 +47,7 @@ export interface RunArgs extends EngineRootArgs {
 const OPTIONS_WITH_VALUE = new Set([
   '-e', '--env', '-v', '--volume', '-l', '--label', '--name', '--restart', '--entrypoint', '-w', '--workdir', '-u', '--user', '-m', '--memory',
   '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile',
-  '--publish', '--network', '--net', '--network-alias', '--ip', '--hostname', '--add-host', '--dns', '--link',
+  '--publish', '--network', '--net', '--network-alias', '--ip', '--mac-address', '--hostname', '--add-host', '--dns', '--link',
 ]);
 
 /**
@@ -104,6 +105,7 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
     ...(args.workdir ? { WorkingDir: args.workdir } : {}),
     ...(args.user ? { User: args.user } : {}),
     ...(args.hostname ? { Hostname: args.hostname } : {}),
+    ...(args.macAddress ? { MacAddress: args.macAddress } : {}),
     ...(anonymous.length ? { Volumes: Object.fromEntries(anonymous.map((v) => [v, {}])) } : {}),
     HostConfig: {
       Binds: volumes.filter((v) => v.includes(':')),
@@ -160,6 +162,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('network', { alias: 'net', type: 'string', description: 'A network name, or bridge, host, none, container:NAME' })
         .option('network-alias', { type: 'string', description: 'Another DNS name on the network (repeatable)' })
         .option('ip', { type: 'string', description: 'A fixed IPv4 address (the network needs a subnet)' })
+        .option('mac-address', { type: 'string', description: 'The MAC on the first network, e.g. 02:42:ac:11:00:99' })
         .option('hostname', { type: 'string' })
         .option('add-host', { type: 'string', description: 'HOST:IP for /etc/hosts (repeatable; host-gateway works)' })
         .option('dns', { type: 'string', description: 'A nameserver instead of the engine\'s (repeatable)' })

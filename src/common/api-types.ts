@@ -34,6 +34,8 @@ export interface ContainerConfig {
   Healthcheck?: HealthConfig | null;
   ExposedPorts?: Record<string, object> | null;
   Volumes?: Record<string, object> | null;
+  /** The primary network's MAC (API < 1.44 puts it here; newer ones in the endpoint). */
+  MacAddress?: string;
 }
 
 export interface RestartPolicy {

@@ -148,8 +148,10 @@ export class ContainerNetworking implements DnsRecordSource {
     for (const name of names) {
       const network = this.options.networks.find(name);
       if (network.Driver !== 'bridge') throw new ConflictError(`container cannot be connected to network "${network.Name}" together with others (it is a mode: use network_mode)`);
-      const asked = name === mode.primary ? [...primaryKeys].map((k) => endpoints?.[k]).find(Boolean) : endpoints?.[name];
-      out[network.Name] = this.endpointFor(network, asked ?? endpoints?.[network.Id] ?? null);
+      let asked = name === mode.primary ? [...primaryKeys].map((k) => endpoints?.[k]).find(Boolean) : endpoints?.[name];
+      asked ??= endpoints?.[network.Id] ?? null;
+      if (name === mode.primary && config.MacAddress && !asked?.MacAddress) asked = { ...asked, MacAddress: config.MacAddress };
+      out[network.Name] = this.endpointFor(network, asked);
     }
     return out;
   }

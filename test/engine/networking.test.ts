@@ -83,6 +83,8 @@ t.test('containers on one network reach each other by name and alias; other netw
   const refused = await stack(h, 'network', 'rm', 'front');
   t.equal(refused.code, 1);
   t.match(refused.stderr, /network front has active endpoints \(web\)/);
+  const mac = await stack(h, 'run', '--rm', '--network', 'front', '--mac-address', '02:42:ac:11:00:99', '--hostname', 'fixed', 'busybox:test', 'sh', '-c', 'cat /sys/class/net/eth0/address; hostname');
+  t.equal(mac.stdout, '02:42:ac:11:00:99\nfixed\n', 'the MAC and hostname asked for');
   const hosts = await stack(h, 'exec', 'web', 'cat', '/etc/hosts', '/etc/resolv.conf');
   t.match(hosts.stdout, new RegExp(`${webIp.replace(/\./g, '\\.')}\\t`), '/etc/hosts has the container\'s own address');
   t.match(hosts.stdout, new RegExp(`nameserver ${net.IPAM.Config[0]!.Gateway.replace(/\./g, '\\.')}`), 'resolv.conf points at the engine on the gateway');
