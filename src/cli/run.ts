@@ -217,7 +217,8 @@ async function runInEngine(io: CliIO, args: RunArgs, command: string[]): Promise
       process.off('SIGINT', onSigint);
     }
   } finally {
-    if (args.rm) await client.call('DELETE', path, { query: { force: 1 } }).catch(() => undefined);
+    // As docker run --rm: the container's anonymous volumes go with it, named ones stay.
+    if (args.rm) await client.call('DELETE', path, { query: { force: 1, v: 1 } }).catch(() => undefined);
   }
 }
 

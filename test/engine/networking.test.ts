@@ -133,13 +133,15 @@ t.test('published ports answer at 127.0.0.1 and at the bridge address; hairpin; 
   t.same(kernelSnapshot(h.paths.root), before, 'nothing left: links, addresses, mounts, rules');
 });
 
-t.test('50 create/start/remove cycles on a network leak no links, namespaces, mounts, rules or addresses', { skip, timeout: 300_000 }, async (t) => {
+t.test('50 create/start/remove cycles with networks and volumes leak no links, namespaces, mounts, rules or addresses', { skip, timeout: 300_000 }, async (t) => {
   const h = await makeEngineHarness('net-leak');
   t.teardown(() => h.cleanup());
   const before = kernelSnapshot(h.paths.root);
   t.equal((await stack(h, 'network', 'create', 'cycle')).code, 0);
+  t.equal((await stack(h, 'volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=1m', 'scratch')).code, 0);
   for (let i = 0; i < 50; i++) {
-    const r = await stack(h, 'run', '--rm', '--network', 'cycle', '-p', '127.0.0.1::80', 'busybox:test', 'true');
+    const r = await stack(h, 'run', '--rm', '--network', 'cycle', '-p', '127.0.0.1::80', '-v', 'kept:/kept', '-v', 'scratch:/scratch', '-v', '/anonymous',
+      'busybox:test', 'sh', '-c', `echo ${i} >> /kept/count`);
     if (r.code !== 0) {
       t.fail(`cycle ${i}: ${r.stderr}`);
       break;
@@ -148,6 +150,10 @@ t.test('50 create/start/remove cycles on a network leak no links, namespaces, mo
   const net = await h.client.call<NetworkInspect>('GET', '/networks/cycle');
   t.same(net.Containers, {}, 'every address was given back');
   t.same(readdirSync(join(h.paths.runRoot, 'netns')), [], 'no namespace files');
+  const volumes = (await stack(h, 'volume', 'ls', '-q')).stdout.trim().split('\n');
+  t.same(volumes, ['kept', 'scratch'], 'the named volumes stay; every anonymous one went with its container');
+  t.equal(readFileSync(join(h.paths.root, 'volumes', 'kept', '_data', 'count'), 'utf8').split('\n').length, 51, 'every cycle wrote to the kept volume');
+  t.equal((await stack(h, 'volume', 'rm', 'kept', 'scratch')).code, 0);
   t.equal((await stack(h, 'network', 'rm', 'cycle')).code, 0);
   t.same(kernelSnapshot(h.paths.root), before, 'the kernel is as before');
 });
