@@ -333,6 +333,9 @@ export class ContainerNetworking implements DnsRecordSource {
     }
     if (record.NetworkSettings) record.NetworkSettings.Ports = {};
     return (async () => {
+      // Spawning a process blocks the event loop for milliseconds: let the caller record
+      // and announce the exit first.
+      await new Promise((resolve) => setImmediate(resolve));
       if (ports.length) await this.options.firewall.unpublish(ports);
       await this.options.ports.release(record.Id);
       // A container that never started (or was taken down already) has nothing in the kernel: no processes to spend.
