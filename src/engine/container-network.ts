@@ -11,7 +11,7 @@ import type { ContainerConfig, EndpointConfig, EndpointSettings, HostConfig, Por
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
 import type { DnsRecordSource } from '../network/dns-server.js';
 import type { Firewall, PublishedPort } from '../network/firewall.js';
-import { ipToNumber, macForAddress, parseSubnet } from '../network/ipam.js';
+import { ipToNumber, isHostAddress, macForAddress, parseSubnet } from '../network/ipam.js';
 import { bridgeName, hostVethName, removeVeths } from '../network/links.js';
 import type { PortReservations, PortRequest } from '../network/port-reservations.js';
 import type { ContainerMount, NetworkInterface } from '../runtime/bundle.js';
@@ -160,7 +160,7 @@ export class ContainerNetworking implements DnsRecordSource {
     const ip = asked?.IPAMConfig?.IPv4Address;
     if (ip) {
       if (!network.FixedSubnet) throw new UsageError(`a static address (${ip}) needs a network with a configured subnet; network ${network.Name} has none`);
-      if (!network.Subnet || !parseSubnetContains(network.Subnet, ip)) throw new UsageError(`address ${ip} is not in network ${network.Name}'s subnet ${network.Subnet}`);
+      if (!network.Subnet || !isHostAddress(parseSubnet(network.Subnet), ip)) throw new UsageError(`address ${ip} is not in network ${network.Name}'s subnet ${network.Subnet}`);
     }
     if (asked?.MacAddress && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(asked.MacAddress)) {
       throw new UsageError(`mac address "${asked.MacAddress}" is not like 02:42:ac:11:00:02`);
@@ -325,6 +325,9 @@ export class ContainerNetworking implements DnsRecordSource {
     const veths = Object.keys(endpoints).map((_, i) => hostVethName(record.Id, i));
     const networks = [...new Set(Object.values(endpoints).map((e) => e.NetworkID))].map((id) => this.tryFind(id)).filter((n): n is NetworkRecord => !!n);
     for (const endpoint of Object.values(endpoints)) {
+      // A MAC made from the address goes with it (the address may be someone else's next);
+      // one the user asked for stays.
+      if (endpoint.IPAddress && endpoint.MacAddress === macForAddress(endpoint.IPAddress)) endpoint.MacAddress = '';
       endpoint.IPAddress = '';
       endpoint.IPPrefixLen = 0;
       endpoint.Gateway = '';
@@ -462,12 +465,6 @@ export class ContainerNetworking implements DnsRecordSource {
     }
     return [];
   }
-}
-
-function parseSubnetContains(cidr: string, ip: string): boolean {
-  const s = parseSubnet(cidr);
-  const n = ipToNumber(ip);
-  return n > s.base && n < s.base + 2 ** (32 - s.prefix) - 1;
 }
 
 function publishedPort(h: PortWish, containerIp: string, bridge: string): PublishedPort {
