@@ -127,7 +127,11 @@ class Coexistence {
     if (!d || d.exitCode !== null || d.signalCode !== null) return;
     const gone = new Promise((r) => d.once('exit', r));
     d.kill('SIGTERM');
-    if (!(await Promise.race([gone.then(() => true), sleep(20_000).then(() => false)]))) {
+    // The grace timer is cancelled once dockerd is gone: a pending one would keep this process alive.
+    const grace = new AbortController();
+    const stopped = await Promise.race([gone.then(() => true), sleep(20_000, false, { signal: grace.signal }).catch(() => false)]);
+    grace.abort();
+    if (!stopped) {
       d.kill('SIGKILL');
       await gone;
     }
