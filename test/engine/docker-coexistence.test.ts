@@ -7,7 +7,7 @@
 // still flows; and when we are gone, only Docker's rules are left, as Docker left them.
 import t from 'tap';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +55,7 @@ class Coexistence {
   };
   readonly client = new ApiClient(this.stack.socket);
   private nsMounted = false;
+  readonly hadRunDocker = existsSync('/run/docker');
   stackd?: ChildProcess;
   dockerd?: ChildProcess;
 
@@ -247,6 +248,8 @@ class Coexistence {
     const mounts = this.mountsUnder();
     const survivors = nsId ? this.survivors(nsId) : [];
     rmSync(this.base, { recursive: true, force: true, maxRetries: 3 });
+    // dockerd makes its plugin directory at a fixed place, whatever its roots; only empty ones we caused go.
+    if (!this.hadRunDocker) for (const dir of ['/run/docker/plugins', '/run/docker']) removeEmptyDir(dir);
     return { mounts, survivors };
   }
 }
@@ -256,6 +259,14 @@ function spawnUmount(path: string): void {
     execFileSync('umount', ['-l', path], { stdio: 'ignore' });
   } catch {
     // Already gone (a lazy unmount of a parent took it).
+  }
+}
+
+function removeEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not there, or something else put files in it: not ours to remove.
   }
 }
 
@@ -369,5 +380,6 @@ t.test('our engine and Debian\'s dockerd in one network namespace: both sides\' 
   t.same(left.mounts, [], 'no mounts left under the test\'s directory');
   t.same(left.survivors, [], 'no shim, engine, dockerd, containerd or container process of this test left');
   t.notOk(existsSync(c.base), 'the test\'s directory is gone');
+  if (!c.hadRunDocker) t.notOk(existsSync('/run/docker'), 'nor dockerd\'s plugin directory, when it was not there before');
   t.comment(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
