@@ -93,6 +93,8 @@ class RestoreBatch {
 
 const BRIDGE_NAME = /^[A-Za-z0-9_-]{1,15}$/;
 const TAG = /^[a-z0-9]{1,8}$/;
+/** Docker's bridges by their default names (iptables' `+` is a prefix wildcard). */
+const FOREIGN_BRIDGES = ['docker0', 'br-+'];
 
 function ipToNumber(ip: string): number {
   return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
@@ -254,6 +256,14 @@ export class Firewall {
       for (const r of forwardRules) if (r === jump) batch.add('filter', `-D ${r}`);
       batch.add('filter', `-I FORWARD 1 -j ${forward}`);
     }
+    // Docker guards its bridges with no rule of its own, only by never accepting new traffic
+    // into them and leaving it to its FORWARD DROP policy; our jump comes first and accepts what
+    // leaves our bridges, so without these our containers would reach Docker's containers by
+    // address. Only its bridges' default names are known here (docker0, br-<id>); published
+    // ports (DNATed by Docker) stay reachable, as ours are from Docker's side.
+    for (const spec of FOREIGN_BRIDGES.map((name) => `-o ${name} -m conntrack ! --ctstate DNAT -j DROP`)) {
+      if (!filter?.rules.includes(`${isolation} ${spec}`)) batch.add('filter', `-A ${isolation} ${spec}`);
+    }
     const natJumps = [
       // PREROUTING for traffic from outside and from containers (hairpin), OUTPUT for the host's
       // own; 127.0.0.0/8 is not excluded, unlike Docker, because localhost must reach published ports.
@@ -269,7 +279,9 @@ export class Firewall {
     const prefix = `${this.chain.isolation} -o `;
     return (saved.get('filter')?.rules ?? [])
       .filter((r) => r.startsWith(prefix) && r.endsWith(' -j DROP'))
-      .map((r) => r.slice(prefix.length, -' -j DROP'.length));
+      .map((r) => r.slice(prefix.length, -' -j DROP'.length))
+      // The foreign bridges' rules have a conntrack match; a network's rule is the bare name.
+      .filter((bridge) => BRIDGE_NAME.test(bridge));
   }
 
   private isInternal(saved: Saved, bridge: string): boolean {
