@@ -7,24 +7,14 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRuntimeSpec } from '../../src/runtime/bundle.js';
+import { buildRuntimeSpec, type NetworkInterface } from '../../src/runtime/bundle.js';
 import { DEFAULT_SHIM_PATH, ShimRuntime } from '../../src/runtime/shim-runtime.js';
 import { BUSYBOX, makeBusyboxRootfs, skipReason, waitUntil } from './fixtures.js';
-
-interface Interface {
-  hostVeth: string;
-  name: string;
-  bridge: string;
-  address: string;
-  prefix: number;
-  mac: string;
-  gateway?: string;
-}
 
 interface Attachment {
   netns: string;
   create?: boolean;
-  interfaces: Interface[];
+  interfaces: NetworkInterface[];
 }
 
 interface Scratch {
