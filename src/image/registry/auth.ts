@@ -42,6 +42,8 @@ interface CachedToken {
 /** Tokens by realm, service, scope and user; one cache per engine. */
 export class TokenCache {
   private readonly tokens = new Map<string, CachedToken>();
+  /** Fetches under way: parallel requests that hit the same 401 share one token request. */
+  readonly pending = new Map<string, Promise<string>>();
   constructor(private readonly now: () => number = Date.now) {}
 
   get(key: string): string | undefined {
@@ -76,6 +78,14 @@ export async function fetchToken(transport: RegistryTransport, cache: TokenCache
   const key = [realm, challenge.params.service ?? '', scopes.join(' '), credentials?.username ?? ''].join('\0');
   const cached = cache.get(key);
   if (cached) return cached;
+  const inFlight = cache.pending.get(key);
+  if (inFlight) return inFlight;
+  const work = requestToken(transport, cache, key, realm, challenge, scopes, credentials, registry).finally(() => cache.pending.delete(key));
+  cache.pending.set(key, work);
+  return work;
+}
+
+async function requestToken(transport: RegistryTransport, cache: TokenCache, key: string, realm: string, challenge: Challenge, scopes: string[], credentials: RegistryCredentials | undefined, registry: string): Promise<string> {
   const url = new URL(realm);
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
   for (const scope of scopes) url.searchParams.append('scope', scope);
