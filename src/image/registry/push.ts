@@ -13,6 +13,9 @@ export interface PushOptions extends RegistryClientOptions {
   onProgress?: ProgressSink;
 }
 
+/** Progress is reported this often at most, per layer. */
+const PROGRESS_EVERY_BYTES = 256 * 1024;
+
 export interface PushResult {
   tag: string;
   digest: string;
@@ -35,13 +38,16 @@ export async function pushImage(store: ImageStore, name: string, options: PushOp
         if (isLayer) say({ kind: 'layer', id, status: 'Layer already exists' });
         return;
       }
-      let current = 0;
       await client.uploadBlob(blob.digest, blob.size, () => {
-        current = 0;
+        // Opened again for a retry: the count starts over with it.
+        let current = 0;
+        let reported = 0;
         const stream = store.openBlob(blob.digest);
         if (isLayer) {
           stream.on('data', (chunk: Buffer) => {
             current += chunk.length;
+            if (current - reported < PROGRESS_EVERY_BYTES && current !== blob.size) return;
+            reported = current;
             say({ kind: 'layer', id, status: 'Pushing', current, total: blob.size });
           });
         }
