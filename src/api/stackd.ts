@@ -8,6 +8,7 @@ import { ConflictError } from '../common/errors.js';
 import { Engine } from '../engine/engine.js';
 import { serveApi, type ApiServer } from './server.js';
 import { processAlive } from '../common/process-alive.js';
+import { parseInsecureList } from '../image/registry/endpoint.js';
 
 export interface RunningEngine {
   engine: Engine;
@@ -35,7 +36,7 @@ async function claimPidFile(path: string): Promise<void> {
 
 /** Starts an engine in this process; tests use it for private engines. */
 export async function startEngine(paths: EnginePaths, version: string): Promise<RunningEngine> {
-  const engine = await Engine.open({ paths, version });
+  const engine = await Engine.open({ paths, version, env: process.env, insecureRegistries: parseInsecureList(process.env.STACK_INSECURE_REGISTRIES) });
   const pidFile = enginePidFile(paths);
   await claimPidFile(pidFile);
   let server: ApiServer;

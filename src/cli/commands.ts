@@ -17,6 +17,11 @@ import { topCommand } from './top.js';
 import { statsCommand } from './stats.js';
 import { networkCommand } from './network.js';
 import { volumeCommand } from './volume.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
+import { tagCommand } from './tag.js';
+import { loginCommand } from './login.js';
+import { logoutCommand } from './logout.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -40,6 +45,11 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(statsCommand(io))
     .command(networkCommand(io))
     .command(volumeCommand(io))
+    .command(pullCommand(io))
+    .command(pushCommand(io))
+    .command(tagCommand(io))
+    .command(loginCommand(io))
+    .command(logoutCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()
@@ -89,6 +99,7 @@ function captureYargsOutput(io: CliIO) {
 const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   run: { '-p': '--publish' },
   rm: { '-f': '--force' },
+  login: { '-p': '--password' },
   logs: { '-f': '--follow' },
   'network ls': { '-f': '--filter' },
   'network prune': { '-f': '--force' },

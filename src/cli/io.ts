@@ -6,8 +6,10 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Standard input, for the commands that read it (login --password-stdin). */
+  readonly stdin?: AsyncIterable<Buffer | string>;
 }
 
 export function processIO(): CliIO {
-  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr };
+  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
 }

@@ -5,7 +5,7 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import type { ContainerCreateBody, HostConfig, PortBinding } from '../common/api-types.js';
-import { ContainerExit, UsageError } from '../common/errors.js';
+import { ContainerExit, NotFoundError, UsageError } from '../common/errors.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { engineRoot, openStore, type EngineRootArgs } from './image.js';
@@ -41,13 +41,15 @@ export interface RunArgs extends EngineRootArgs {
   dns?: string | string[] | undefined;
   link?: string | string[] | undefined;
   runtime: 'shim' | 'runc';
+  /** missing (the default): pull an image the engine does not have; never; always. */
+  pull?: string | undefined;
 }
 
 /** Options of `run` (and global ones) that take a value, so the image can be told apart. */
 const OPTIONS_WITH_VALUE = new Set([
   '-e', '--env', '-v', '--volume', '-l', '--label', '--name', '--restart', '--entrypoint', '-w', '--workdir', '-u', '--user', '-m', '--memory',
   '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile',
-  '--publish', '--network', '--net', '--network-alias', '--ip', '--mac-address', '--hostname', '--add-host', '--dns', '--link',
+  '--pull', '--publish', '--network', '--net', '--network-alias', '--ip', '--mac-address', '--hostname', '--add-host', '--dns', '--link',
 ]);
 
 /**
@@ -167,6 +169,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('add-host', { type: 'string', description: 'HOST:IP for /etc/hosts (repeatable; host-gateway works)' })
         .option('dns', { type: 'string', description: 'A nameserver instead of the engine\'s (repeatable)' })
         .option('link', { type: 'string', description: 'NAME[:ALIAS] of another container, in /etc/hosts (repeatable)' })
+        .option('pull', { type: 'string', choices: ['missing', 'never', 'always'], default: 'missing', description: 'Pull the image first: when missing (default), never, always' })
         .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'runc: the same OCI bundle under runc, in this process, without the engine' })
         .option('root', { type: 'string', description: 'Engine root directory, for --runtime runc (env STACK_ROOT; default /var/lib/stack)' }) as unknown as Argv<RunArgs>,
     // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
@@ -183,7 +186,22 @@ export async function runContainer(io: CliIO, args: RunArgs, command: string[]):
 async function runInEngine(io: CliIO, args: RunArgs, command: string[]): Promise<number> {
   if (args.rm && args.detach) throw new UsageError('--rm with -d is not supported yet: the removal is done by this command when the container exits');
   const client = await engineClient(io);
-  const { Id } = await client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body: createBody(args, command) });
+  const pull = args.pull ?? 'missing';
+  if (!['missing', 'never', 'always'].includes(pull)) throw new UsageError(`--pull "${pull}": use missing, never or always`);
+  const { pullThroughEngine } = pull === 'never' ? { pullThroughEngine: undefined } : await import('./pull.js');
+  if (pull === 'always') await pullThroughEngine!(io, args.image, { quiet: true });
+  const create = (): Promise<{ Id: string }> => client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body: createBody(args, command) });
+  let created: { Id: string };
+  try {
+    created = await create();
+  } catch (err) {
+    // As docker run: an image the engine lacks is pulled, its progress on stderr, then made.
+    if (pull !== 'missing' || !(err instanceof NotFoundError) || !/^No such image/.test(err.message)) throw err;
+    io.stderr.write(`Unable to find image '${args.image}' locally\n`);
+    await pullThroughEngine!({ ...io, stdout: io.stderr }, args.image);
+    created = await create();
+  }
+  const { Id } = created;
   const path = `/containers/${Id}`;
   try {
     if (args.detach) {

@@ -16,6 +16,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   signal?: AbortSignal;
+  /** Extra request headers (X-Registry-Auth). */
+  headers?: Record<string, string>;
 }
 
 function pathWithQuery(path: string, query: RequestOptions['query']): string {
@@ -49,7 +51,7 @@ export class ApiClient {
         socketPath: this.socket,
         method,
         path: `/v1.41${pathWithQuery(path, options.query)}`,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: { ...(options.headers ?? {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }) },
         ...(options.signal ? { signal: options.signal } : {}),
       });
       req.once('response', resolve);

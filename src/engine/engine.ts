@@ -31,6 +31,10 @@ export interface EngineOptions {
   shimPath?: string;
   /** Bridge subnets are /24s out of this pool (STACK_ADDRESS_POOL; 10.89.0.0/16 by default). */
   addressPool?: string;
+  /** Registries reached over plain HTTP besides loopback ones (STACK_INSECURE_REGISTRIES). */
+  insecureRegistries?: string[];
+  /** The engine's environment: its ~/.docker/config.json holds registry logins. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export class Engine {
@@ -53,7 +57,11 @@ export class Engine {
       logPath: (id) => containerLogPath(paths.root, id),
     });
     this.events = new EventBus();
-    this.images = new ImageService(store);
+    this.images = new ImageService(store, {
+      insecure: options.insecureRegistries ?? [],
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.shimPath ? { shimPath: options.shimPath } : {}),
+    });
     const firewall = new Firewall({ tag: firewallTag(paths.root) });
     this.volumes = new VolumeService(volumeStore, () => this.containers.all(), this.events);
     // Filled in below: the DNS answers from the containers, which need the networking first.

@@ -1,10 +1,29 @@
 // The engine's view of its image store for the API: images found by name or ID (the
-// config digest, as Docker names images), listed in Docker's shape, and removed only
-// when no container uses them.
+// config digest, as Docker names images), listed in Docker's shape, removed only when no
+// container uses them, tagged, pulled from and pushed to registries. The engine is the
+// only writer of its store: the CLI asks for pulls and pushes through the API.
 
+import { findCredentials, type RegistryCredentials } from '../common/docker-config.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { ImageSummary } from '../common/api-types.js';
+import { parseReference } from '../image/reference.js';
+import { TokenCache } from '../image/registry/auth.js';
+import { RegistryClient } from '../image/registry/client.js';
+import type { Platform } from '../image/registry/platform.js';
+import type { ProgressSink } from '../image/registry/progress.js';
+import { pullImage, type PullResult } from '../image/registry/pull.js';
+import { pushImage, type PushResult } from '../image/registry/push.js';
+import { unpackLayer } from '../image/unpack.js';
 import type { ImageStore, ResolvedImage } from '../image/store.js';
+
+export interface RegistryOptions {
+  /** Registries reached over plain HTTP besides loopback ones (host or host:port). */
+  insecure?: readonly string[];
+  /** Where the engine's own ~/.docker/config.json is found, for requests that bring no credentials. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The shim, for unpacking layers. */
+  shimPath?: string;
+}
 
 export function imageId(image: ResolvedImage): string {
   return image.manifest.config.digest;
@@ -20,7 +39,55 @@ export function familiarName(reference: string): string {
 }
 
 export class ImageService {
-  constructor(readonly store: ImageStore) {}
+  private readonly tokens = new TokenCache();
+
+  constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {}
+
+  /** The credentials a request brought, else the engine's own config.json's for that registry. */
+  private async credentialsFor(domain: string, given: RegistryCredentials | undefined): Promise<RegistryCredentials | undefined> {
+    if (given) return given;
+    return this.registries.env ? findCredentials(this.registries.env, domain) : undefined;
+  }
+
+  async pull(reference: string, options: { credentials?: RegistryCredentials; platform?: Platform; onProgress?: ProgressSink } = {}): Promise<PullResult> {
+    const { domain } = parseReference(reference);
+    const shimPath = this.registries.shimPath;
+    return pullImage(this.store, reference, {
+      credentials: await this.credentialsFor(domain, options.credentials),
+      insecure: this.registries.insecure ?? [],
+      tokens: this.tokens,
+      ...(options.platform ? { platform: options.platform } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
+    });
+  }
+
+  async push(name: string, options: { credentials?: RegistryCredentials; onProgress?: ProgressSink } = {}): Promise<PushResult> {
+    const image = await this.find(name);
+    const { domain } = parseReference(image.reference);
+    return pushImage(this.store, image.reference, {
+      credentials: await this.credentialsFor(domain, options.credentials),
+      insecure: this.registries.insecure ?? [],
+      tokens: this.tokens,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  }
+
+  /** `docker tag`: `target` names the image `source` names. */
+  async tag(source: string, target: string): Promise<ResolvedImage> {
+    const image = await this.find(source);
+    return this.store.tag(image.reference, target);
+  }
+
+  /** `POST /auth`: do these credentials open `domain`? Throws the registry's refusal. */
+  async checkLogin(domain: string, credentials: RegistryCredentials): Promise<void> {
+    const client = new RegistryClient(domain, '', { credentials, insecure: this.registries.insecure ?? [], tokens: this.tokens });
+    try {
+      await client.checkLogin();
+    } finally {
+      client.close();
+    }
+  }
 
   async all(): Promise<ResolvedImage[]> {
     const out: ResolvedImage[] = [];

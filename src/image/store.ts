@@ -55,6 +55,8 @@ export interface Manifest {
 export interface ResolvedImage {
   reference: string;
   manifestDigest: string;
+  /** The manifest's media type as recorded (OCI or Docker v2 schema 2). */
+  manifestMediaType: string;
   manifest: Manifest;
   config: ImageConfig;
   /** Layer blobs in order, each with the diff_id of its uncompressed tar. */
@@ -138,7 +140,7 @@ export class ImageStore {
    * Stores a stream as a blob, hashing while writing. If `expected` is given and the content
    * does not match it, nothing is stored. Returns the digest and size.
    */
-  async putBlobStream(source: Readable, expected?: string): Promise<{ digest: string; size: number }> {
+  async putBlobStream(source: Readable, expected?: string, expectedSize?: number): Promise<{ digest: string; size: number }> {
     const hash = createHash('sha256');
     let size = 0;
     const tmp = join(this.tmpDir, `blob-${randomBytes(8).toString('hex')}`);
@@ -148,6 +150,8 @@ export class ImageStore {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
         hash.update(bytes);
         size += bytes.length;
+        // A server sending more than it declared is refused before it fills the disk.
+        if (expectedSize !== undefined && size > expectedSize) throw new Error(`blob ${expected ?? ''} is larger than its declared ${expectedSize} bytes`);
         await fh.write(bytes);
       }
       await fh.sync();
@@ -158,6 +162,10 @@ export class ImageStore {
     }
     await fh.close();
     const digest = `sha256:${hash.digest('hex')}`;
+    if (expectedSize !== undefined && size !== expectedSize) {
+      await rm(tmp, { force: true });
+      throw new Error(`blob ${expected ?? digest} has ${size} bytes, not the declared ${expectedSize}`);
+    }
     if (expected !== undefined && expected !== digest) {
       await rm(tmp, { force: true });
       throw new Error(`blob digest mismatch: expected ${expected}, got ${digest}`);
@@ -232,6 +240,64 @@ export class ImageStore {
     return this.resolve(reference);
   }
 
+  /**
+   * Records an image whose manifest bytes came from elsewhere (a registry): the bytes are
+   * kept as they are, so the manifest's digest stays the registry's, and `ref` is pointed at
+   * it. Its config and layer blobs must be stored already.
+   */
+  async putManifest(bytes: Buffer, mediaType: string, ref: string): Promise<ResolvedImage> {
+    const reference = normalizeReference(ref);
+    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
+    for (const d of [manifest.config, ...manifest.layers]) {
+      if (!(await this.hasBlob(d.digest))) throw new NotFoundError(`image ${reference}: blob ${d.digest} is not in the store`);
+    }
+    const blob = await this.putBlob(bytes);
+    await this.pointReference(reference, { mediaType, digest: blob.digest, size: blob.size });
+    return this.resolve(reference);
+  }
+
+  /** Gives the image `source` names a second name (`stack tag`). */
+  async tag(source: string, target: string): Promise<ResolvedImage> {
+    const from = await this.resolve(source);
+    const reference = normalizeReference(target);
+    const size = (await stat(this.blobPath(from.manifestDigest))).size;
+    await this.pointReference(reference, { mediaType: from.manifestMediaType, digest: from.manifestDigest, size });
+    return this.resolve(reference);
+  }
+
+  private async pointReference(reference: string, descriptor: Descriptor): Promise<void> {
+    await this.updateIndex((index) => {
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== reference);
+      index.manifests.push({ ...descriptor, annotations: { [REF_NAME]: reference } });
+    });
+  }
+
+  /**
+   * Deletes those of `blobs` and unpacked `diffIds` that no image in the index uses: what a
+   * failed pull had stored. Only the given ones, so another pull's work is never touched.
+   */
+  async dropUnreferenced(blobs: Iterable<string>, diffIds: Iterable<string>): Promise<void> {
+    const index = await this.readIndex();
+    const usedBlobs = new Set<string>();
+    const usedLayers = new Set<string>();
+    for (const m of index.manifests) {
+      usedBlobs.add(m.digest);
+      const manifest = JSON.parse((await this.getBlob(m.digest)).toString('utf8')) as Manifest;
+      usedBlobs.add(manifest.config.digest);
+      for (const l of manifest.layers) usedBlobs.add(l.digest);
+      const config = JSON.parse((await this.getBlob(manifest.config.digest)).toString('utf8')) as ImageConfig;
+      for (const d of config.rootfs.diff_ids) usedLayers.add(d);
+    }
+    for (const digest of blobs) if (!usedBlobs.has(digest)) await rm(this.blobPath(digest), { force: true });
+    for (const diffId of diffIds) {
+      if (usedLayers.has(diffId)) continue;
+      const dir = join(this.layerDir, digestHex(diffId));
+      const link = await readFile(join(dir, 'link'), 'utf8').catch(() => undefined);
+      if (link !== undefined) await rm(join(this.layerDir, 'l', link.trim()), { force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   async resolve(ref: string): Promise<ResolvedImage> {
     const reference = normalizeReference(ref);
     const index = await this.readIndex();
@@ -244,7 +310,7 @@ export class ImageStore {
       if (diffId === undefined) throw new Error(`image ${reference}: layer ${i} has no diff_id in its config`);
       return { ...l, diffId };
     });
-    return { reference, manifestDigest: entry.digest, manifest, config, layers };
+    return { reference, manifestDigest: entry.digest, manifestMediaType: entry.mediaType, manifest, config, layers };
   }
 
   async list(): Promise<{ reference: string; digest: string; size: number }[]> {

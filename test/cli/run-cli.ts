@@ -1,4 +1,5 @@
 // Runs the CLI in-process with captured output, for command tests.
+import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 
 export interface CliResult {
@@ -7,7 +8,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(argv: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
+export async function runCli(argv: string[], options: { cwd: string; env?: Record<string, string | undefined>; stdin?: string }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -15,6 +16,7 @@ export async function runCli(argv: string[], options: { cwd: string; env?: Recor
     env: options.env ?? { HOME: '/home/tester' },
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
+    ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
   });
   return { code, stdout, stderr };
 }

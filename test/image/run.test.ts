@@ -26,8 +26,12 @@ t.test('stack run --rm of the busybox image prints and exits with its code', { s
   t.same(options, { code: 0, stdout: '[-e --name n]\n', stderr: '' }, 'options after the image belong to the command');
   t.same(readdirSync(join(engine.paths.root, 'containers')), [], 'the container dirs are gone');
   t.notOk(readFileSync('/proc/self/mounts', 'utf8').includes(join(engine.paths.root, 'containers')), 'nothing left mounted');
-  const missing = await runCli(['run', 'nope'], { cwd, env });
+  const missing = await runCli(['run', '--pull', 'never', 'nope'], { cwd, env });
   t.same(missing, { code: 1, stdout: '', stderr: 'error: No such image: nope\n' });
+  // Without --pull never, a missing image is pulled first, as docker run does: Docker Hub is out of reach here.
+  const pulled = await runCli(['run', 'nope'], { cwd, env });
+  t.equal(pulled.code, 1);
+  t.match(pulled.stderr, /^Unable to find image 'nope' locally\n[^]*error: cannot reach registry-1\.docker\.io/);
   t.same(readdirSync(join(engine.paths.root, 'containers')), [], 'a failed create leaves nothing');
   const noEngine = await runCli(['ps'], { cwd, env: { ...env, STACK_SOCKET: join(engine.paths.runRoot, 'none.sock') } });
   t.equal(noEngine.code, 1);

@@ -1,0 +1,12 @@
+// The X-Registry-Auth header a pull or push sends: the logins of ~/.docker/config.json (or
+// its credential helper) for the registry an image name points at, as docker does.
+
+import { encodeAuthHeader, findCredentials } from '../common/docker-config.js';
+import { parseReference } from '../image/reference.js';
+import type { CliIO } from './io.js';
+
+export async function registryAuthHeaders(io: CliIO, image: string): Promise<Record<string, string>> {
+  const { domain } = parseReference(image);
+  const credentials = await findCredentials(io.env, domain);
+  return credentials ? { 'X-Registry-Auth': encodeAuthHeader(domain, credentials) } : {};
+}

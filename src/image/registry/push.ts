@@ -1,0 +1,66 @@
+// Push: an image of the store sent to the registry its name points at. Each layer and the
+// config is checked with HEAD first and uploaded only when missing (POST, then a PUT of the
+// stored bytes: the store keeps layers compressed, as they are sent), a few at once; the
+// manifest goes last, as stored, with its media type, so its digest is the store's.
+
+import { parseReference } from '../reference.js';
+import type { ImageStore } from '../store.js';
+import { RegistryClient, type RegistryClientOptions } from './client.js';
+import { boundedAll, shortId, type ProgressSink } from './progress.js';
+
+export interface PushOptions extends RegistryClientOptions {
+  concurrency?: number;
+  onProgress?: ProgressSink;
+}
+
+/** Progress is reported this often at most, per layer. */
+const PROGRESS_EVERY_BYTES = 256 * 1024;
+
+export interface PushResult {
+  tag: string;
+  digest: string;
+  size: number;
+}
+
+export async function pushImage(store: ImageStore, name: string, options: PushOptions = {}): Promise<PushResult> {
+  const image = await store.resolve(name);
+  const ref = parseReference(image.reference);
+  const say = options.onProgress ?? (() => undefined);
+  const client = new RegistryClient(ref.domain, ref.path, { ...options, actions: 'pull,push' });
+  try {
+    say({ kind: 'message', text: `The push refers to repository [${ref.domain}/${ref.path}]` });
+    const blobs = [...image.manifest.layers, image.manifest.config];
+    for (const layer of image.manifest.layers) say({ kind: 'layer', id: shortId(layer.digest), status: 'Preparing' });
+    await boundedAll(blobs, options.concurrency ?? 3, async (blob) => {
+      const isLayer = blob !== image.manifest.config;
+      const id = shortId(blob.digest);
+      if (await client.hasBlob(blob.digest)) {
+        if (isLayer) say({ kind: 'layer', id, status: 'Layer already exists' });
+        return;
+      }
+      await client.uploadBlob(blob.digest, blob.size, () => {
+        // Opened again for a retry: the count starts over with it.
+        let current = 0;
+        let reported = 0;
+        const stream = store.openBlob(blob.digest);
+        if (isLayer) {
+          stream.on('data', (chunk: Buffer) => {
+            current += chunk.length;
+            if (current - reported < PROGRESS_EVERY_BYTES && current !== blob.size) return;
+            reported = current;
+            say({ kind: 'layer', id, status: 'Pushing', current, total: blob.size });
+          });
+        }
+        return stream;
+      });
+      if (isLayer) say({ kind: 'layer', id, status: 'Pushed' });
+    });
+    const bytes = await store.getBlob(image.manifestDigest);
+    const tag = ref.tag ?? ref.digest ?? 'latest';
+    const digest = await client.putManifest(tag, image.manifestMediaType, bytes);
+    say({ kind: 'message', text: `${tag}: digest: ${digest} size: ${bytes.length}` });
+    return { tag, digest, size: bytes.length };
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,125 @@
+// A real registry for tests: Debian's docker-registry (the reference distribution
+// implementation) on 127.0.0.1 and a free port, its storage in a temp dir, optionally
+// behind htpasswd Basic auth; and skopeo, an independent tool, to put images into it and
+// look at what is there. Every test starts its own and stops it in t.teardown.
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REGISTRY = '/usr/bin/docker-registry';
+
+/** Why registry tests cannot run here, or undefined when they can. */
+export function registrySkipReason(): string | undefined {
+  if (!existsSync(REGISTRY)) return 'needs docker-registry (apt-get install docker-registry)';
+  if (!existsSync('/usr/bin/skopeo')) return 'needs skopeo (apt-get install skopeo)';
+  if (!existsSync('/usr/bin/htpasswd')) return 'needs htpasswd (apt-get install apache2-utils)';
+  return undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT`, as image names spell it. */
+  host: string;
+  port: number;
+  /** The storage root: blobs are under docker/registry/v2/blobs/sha256/<2>/<hex>/data. */
+  storage: string;
+  stop(): Promise<void>;
+}
+
+/** The answer to `GET /v2/`, or undefined while nothing listens. */
+function probe(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v2/', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export async function startRegistry(options: { htpasswd?: { user: string; password: string } } = {}): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'stack-registry-'));
+  const storage = join(dir, 'storage');
+  const port = await freePort();
+  let auth = '';
+  if (options.htpasswd) {
+    const { stdout } = await run('htpasswd', ['-Bbn', options.htpasswd.user, options.htpasswd.password]);
+    writeFileSync(join(dir, 'htpasswd'), stdout);
+    auth = `auth:\n  htpasswd:\n    realm: stack-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  }
+  const config = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${storage}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    auth,
+  ].join('\n');
+  writeFileSync(join(dir, 'config.yml'), config);
+  const child: ChildProcess = spawn(REGISTRY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([gone, sleep(5000).then(() => child.kill('SIGKILL'))]);
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 200 && child.exitCode === null; i++) {
+    if ((await probe(port)) !== undefined) return { host: `127.0.0.1:${port}`, port, storage, stop };
+    await sleep(25);
+  }
+  await stop();
+  throw new Error(`docker-registry did not start on 127.0.0.1:${port}: ${stderr.trim()}`);
+}
+
+/** skopeo, with no signature policy to satisfy and plain HTTP to the test registry. */
+export async function skopeo(args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('skopeo', ['--insecure-policy', ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    throw new Error(`skopeo ${args.join(' ')} failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+  }
+}
+
+/** Copies the OCI layout image `dir:tag` to `docker://host/repo` (every platform of an index). */
+export async function pushLayout(dir: string, tag: string, target: string): Promise<void> {
+  await skopeo(['copy', '--all', '--dest-tls-verify=false', `oci:${dir}:${tag}`, `docker://${target}`]);
+}
+
+/** The path of a blob's data in the registry's storage. */
+export function registryBlobPath(registry: TestRegistry, digest: string): string {
+  const hex = digest.replace(/^sha256:/, '');
+  return join(registry.storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
