@@ -3,6 +3,9 @@
 // dropped), `*` and `?` within one path element, `[a-z]` classes, `**` for any number of
 // directories, and `!pattern` taking a path back in. The last pattern that matches a
 // path decides; a pattern that matches a directory matches everything under it.
+//
+// Shared by the CLI (which leaves ignored files out of the context it sends) and the builder
+// (which applies the same rules to a context it is given, as Docker's engine does).
 
 export interface IgnorePattern {
   pattern: string;
