@@ -132,6 +132,7 @@ class Lexer {
       this.at++;
       return this.lookup(name) ?? '';
     }
+    if (this.at >= this.text.length) throw new SubstitutionError(`bad substitution in "${this.text.slice(start)}": missing "}"`);
     let op = this.text[this.at] ?? '';
     if (op === ':') op += this.text[this.at + 1] ?? '';
     if (!['-', '+', '?', ':-', ':+', ':?'].includes(op)) {
