@@ -62,8 +62,8 @@ export function addBuildRoutes(router: Router, engine: Engine): void {
       const message = err instanceof Error ? err.message : String(err);
       send({ errorDetail: { message }, error: message });
     } finally {
-      res.end();
       await rm(dir, { recursive: true, force: true });
+      res.end();
     }
     return undefined;
   });
