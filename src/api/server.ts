@@ -11,6 +11,7 @@ import { addContainerRoutes } from './container-routes.js';
 import { handleAttachUpgrade } from './attach-routes.js';
 import { addExecRoutes, handleExecUpgrade } from './exec-routes.js';
 import { addImageRoutes } from './image-routes.js';
+import { addBuildRoutes } from './build-routes.js';
 import { addNetworkRoutes } from './network-routes.js';
 import { Router } from './router.js';
 import { addSystemRoutes } from './system-routes.js';
@@ -27,6 +28,7 @@ export function apiRouter(engine: Engine): Router {
   addContainerRoutes(router, engine);
   addExecRoutes(router, engine);
   addImageRoutes(router, engine);
+  addBuildRoutes(router, engine);
   addNetworkRoutes(router, engine);
   addVolumeRoutes(router, engine);
   return router;

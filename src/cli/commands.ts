@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { UsageError } from '../common/errors.js';
 import { configCommand } from './config.js';
 import { imageCommand } from './image.js';
+import { buildCommand } from './build.js';
 import { runCommand, separateRunCommand } from './run.js';
 import { engineCommand } from './engine.js';
 import { psCommand } from './ps.js';
@@ -33,6 +34,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
     .command(configCommand(io))
     .command(imageCommand(io))
+    .command(buildCommand(io))
     .command(runCommand(io))
     .command(engineCommand(io))
     .command(psCommand(io))
@@ -98,6 +100,7 @@ function captureYargsOutput(io: CliIO) {
  */
 const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   run: { '-p': '--publish' },
+  build: { '-f': '--dockerfile', '--file': '--dockerfile' },
   rm: { '-f': '--force' },
   login: { '-p': '--password' },
   logs: { '-f': '--follow' },

@@ -15,6 +15,8 @@ export class EngineUnreachable extends Error {
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** A body that is not JSON, streamed as it comes (a build context tar). */
+  rawBody?: { stream: NodeJS.ReadableStream; contentType: string };
   signal?: AbortSignal;
   /** Extra request headers (X-Registry-Auth). */
   headers?: Record<string, string>;
@@ -51,14 +53,22 @@ export class ApiClient {
         socketPath: this.socket,
         method,
         path: `/v1.41${pathWithQuery(path, options.query)}`,
-        headers: { ...(options.headers ?? {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }) },
+        headers: {
+          ...(options.headers ?? {}),
+          ...(options.rawBody ? { 'Content-Type': options.rawBody.contentType } : body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }),
+        },
         ...(options.signal ? { signal: options.signal } : {}),
       });
       req.once('response', resolve);
       req.once('error', (err: NodeJS.ErrnoException) => {
         reject(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(err.code ?? '') ? new EngineUnreachable(this.socket, err) : err);
       });
-      req.end(body);
+      if (options.rawBody) {
+        options.rawBody.stream.on('error', (err) => req.destroy(err));
+        options.rawBody.stream.pipe(req);
+      } else {
+        req.end(body);
+      }
     });
     if ((res.statusCode ?? 500) >= 400) {
       const text = await readAll(res);

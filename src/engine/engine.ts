@@ -14,6 +14,7 @@ import { ContainerService, type Clock } from './container-service.js';
 import { EventBus } from './event-bus.js';
 import { ExecService } from './exec-service.js';
 import { ImageService } from './image-service.js';
+import { BuildService } from './build-service.js';
 import { ContainerNetworking } from './container-network.js';
 import { firewallTag, NetworkService } from './network-service.js';
 import { DnsServer, resolvConfNameservers } from '../network/dns-server.js';
@@ -45,6 +46,7 @@ export class Engine {
   readonly networks: NetworkService;
   readonly networking: ContainerNetworking;
   readonly volumes: VolumeService;
+  readonly builds: BuildService;
   readonly startedAt = new Date();
   private readonly dns: DnsServer;
   private readonly ports = new PortReservations();
@@ -97,6 +99,7 @@ export class Engine {
     });
     this.containers = containers;
     this.execs = new ExecService(this.containers, runtime);
+    this.builds = new BuildService({ root: paths.root, images: this.images, containers: this.containers });
   }
 
   /** Opens the engine root (made if new) and reconciles it with the containers still running. */

@@ -104,6 +104,11 @@ export class ImageService {
     } catch (err) {
       if (!(err instanceof NotFoundError) && !(err instanceof TypeError) && !(err instanceof Error && /reference/i.test(err.message))) throw err;
     }
+    if (/^sha256:[a-f0-9]{64}$/.test(nameOrId)) {
+      // A build step's unnamed image: its build runs containers of it by ID.
+      const untagged = await this.store.findUntagged(nameOrId);
+      if (untagged) return untagged;
+    }
     const hex = nameOrId.replace(/^sha256:/, '');
     if (/^[a-f0-9]{4,64}$/.test(hex)) {
       const matches = (await this.all()).filter((i) => imageId(i).slice(7).startsWith(hex));

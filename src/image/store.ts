@@ -33,6 +33,8 @@ export interface ImageConfig {
   config: {
     Env?: string[];
     Cmd?: string[];
+    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+    Shell?: string[];
     Entrypoint?: string[];
     WorkingDir?: string;
     User?: string;
@@ -42,6 +44,7 @@ export interface ImageConfig {
     StopSignal?: string;
   };
   rootfs: { type: 'layers'; diff_ids: string[] };
+  author?: string;
   history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
 }
 
@@ -298,19 +301,60 @@ export class ImageStore {
     }
   }
 
+  /**
+   * Records an image without a name: a build step's result, kept (and its blobs kept by
+   * collectGarbage) as an unnamed entry of index.json, found by its ID or manifest digest.
+   */
+  async putUntagged(layers: Descriptor[], config: ImageConfig): Promise<ResolvedImage> {
+    const configBlob = await this.putBlob(JSON.stringify(config));
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_MANIFEST,
+      config: { mediaType: MEDIA_CONFIG, digest: configBlob.digest, size: configBlob.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    const manifestBlob = await this.putBlob(JSON.stringify(manifest));
+    await this.updateIndex((index) => {
+      if (index.manifests.some((m) => m.digest === manifestBlob.digest && m.annotations?.[REF_NAME] === undefined)) return;
+      index.manifests.push({ mediaType: MEDIA_MANIFEST, digest: manifestBlob.digest, size: manifestBlob.size });
+    });
+    return this.resolveManifest(manifestBlob.digest);
+  }
+
+  /** An image by its manifest digest, named or not; its reference is its ID (the config digest). */
+  async resolveManifest(digest: string, reference?: string, mediaType?: string): Promise<ResolvedImage> {
+    const manifest = JSON.parse((await this.getBlob(digest)).toString('utf8')) as Manifest;
+    const config = JSON.parse((await this.getBlob(manifest.config.digest)).toString('utf8')) as ImageConfig;
+    const layers = manifest.layers.map((l, i) => {
+      const diffId = config.rootfs.diff_ids[i];
+      if (diffId === undefined) throw new Error(`image ${digest}: layer ${i} has no diff_id in its config`);
+      return { ...l, diffId };
+    });
+    return { reference: reference ?? manifest.config.digest, manifestDigest: digest, manifestMediaType: mediaType ?? manifest.mediaType ?? MEDIA_MANIFEST, manifest, config, layers };
+  }
+
+  /** An unnamed image (a build step's) by its ID, the config digest; undefined when there is none. */
+  async findUntagged(configDigest: string): Promise<ResolvedImage | undefined> {
+    const index = await this.readIndex();
+    for (const m of index.manifests) {
+      if (m.annotations?.[REF_NAME] !== undefined) continue;
+      const manifest = JSON.parse((await this.getBlob(m.digest)).toString('utf8')) as Manifest;
+      if (manifest.config.digest === configDigest) return this.resolveManifest(m.digest);
+    }
+    return undefined;
+  }
+
+  /** Whether index.json lists the manifest (named or not). */
+  async hasManifest(digest: string): Promise<boolean> {
+    return (await this.readIndex()).manifests.some((m) => m.digest === digest);
+  }
+
   async resolve(ref: string): Promise<ResolvedImage> {
     const reference = normalizeReference(ref);
     const index = await this.readIndex();
     const entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === reference);
     if (!entry) throw new NotFoundError(`no such image: ${ref} (${reference}); see "stack image ls"`);
-    const manifest = JSON.parse((await this.getBlob(entry.digest)).toString('utf8')) as Manifest;
-    const config = JSON.parse((await this.getBlob(manifest.config.digest)).toString('utf8')) as ImageConfig;
-    const layers = manifest.layers.map((l, i) => {
-      const diffId = config.rootfs.diff_ids[i];
-      if (diffId === undefined) throw new Error(`image ${reference}: layer ${i} has no diff_id in its config`);
-      return { ...l, diffId };
-    });
-    return { reference, manifestDigest: entry.digest, manifestMediaType: entry.mediaType, manifest, config, layers };
+    return this.resolveManifest(entry.digest, reference, entry.mediaType);
   }
 
   async list(): Promise<{ reference: string; digest: string; size: number }[]> {

@@ -17,8 +17,9 @@ export interface DockerResult {
  * Runs `docker ARGS` against the harness's engine. HOME and DOCKER_CONFIG are private temp
  * dirs, so neither the machine's docker config nor its contexts can redirect the CLI.
  */
-export function makeDocker(engine: EngineHarness, home: string): (args: string[], input?: string) => Promise<DockerResult> {
+export function makeDocker(engine: EngineHarness, home: string, extraEnv: Record<string, string> = {}): (args: string[], input?: string) => Promise<DockerResult> {
   const env = {
+    ...extraEnv,
     DOCKER_HOST: `unix://${engine.paths.socket}`,
     DOCKER_CONFIG: join(home, '.docker'),
     HOME: home,

@@ -1,0 +1,85 @@
+// Benchmark: `POST /build` of a small Dockerfile (COPY, RUN, ENV, WORKDIR, CMD) on the
+// busybox image against a private in-process engine: a full build (--no-cache) and a
+// no-change rebuild (all cache hits; the target is a median under 200 ms), each timed
+// from packing the context to the last line of the answer, as `stack build` does it.
+// Needs root and busybox-static. Everything is cleaned up, also on failure.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEngine } from '../src/api/stackd.js';
+import { ApiClient } from '../src/client/api-client.js';
+import { packBuildContext } from '../src/client/build-context.js';
+import { makeBusyboxImage } from '../src/image/bootstrap.js';
+import { ImageStore } from '../src/image/store.js';
+import { firewallTag, type NetworkRecord } from '../src/engine/network-service.js';
+import { Firewall } from '../src/network/firewall.js';
+import { bridgeName, deleteBridge } from '../src/network/links.js';
+
+/** The default bridge the engine made for the RUN steps: its rules and the link go with the bench. */
+async function removeBridges(root: string): Promise<void> {
+  const dir = join(root, 'networks');
+  const firewall = new Firewall({ tag: firewallTag(root) });
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as NetworkRecord;
+    if (!record.Subnet) continue;
+    await firewall.removeNetwork({ id: record.Id, bridge: bridgeName(record.Id), subnet: record.Subnet, gateway: record.Gateway, internal: record.Internal }).catch(() => undefined);
+    await deleteBridge(bridgeName(record.Id)).catch(() => undefined);
+  }
+}
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+
+async function build(client: ApiClient, dir: string, noCache: boolean): Promise<{ ms: number; cached: number }> {
+  const started = performance.now();
+  const packed = await packBuildContext(dir, undefined);
+  const res = await client.open('POST', `/build?t=bench:1&dockerfile=${packed.dockerfile}${noCache ? '&nocache=1' : ''}`, { rawBody: { stream: packed.tar, contentType: 'application/x-tar' } });
+  let text = '';
+  for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+  const ms = performance.now() - started;
+  if (text.includes('"error"')) throw new Error(`the build failed: ${text}`);
+  return { ms, cached: text.split('Using cache').length - 1 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log('build bench: skipped (needs root)');
+    return;
+  }
+  const base = mkdtempSync(join(tmpdir(), 'stack-bench-build-'));
+  const paths = { root: join(base, 'root'), runRoot: join(base, 'run'), socket: join(base, 'run', 'stack.sock') };
+  const store = await new ImageStore(join(paths.root, 'image')).init();
+  await makeBusyboxImage(store, 'busybox:test');
+  const engine = await startEngine(paths, 'bench');
+  try {
+    const ctx = join(base, 'ctx');
+    mkdirSync(join(ctx, 'src'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(ctx, 'src', `file${i}.txt`), `content ${i}\n`.repeat(100));
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox:test\nENV APP=/app\nWORKDIR /app\nCOPY src/ ./src/\nRUN ls src | wc -l > count\nCMD ["cat", "count"]\n');
+    const client = new ApiClient(paths.socket);
+    const full = await build(client, ctx, true);
+    console.log(`build: full build (no cache, one RUN): ${full.ms.toFixed(0)} ms`);
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await build(client, ctx, false);
+      if (r.cached !== 5) throw new Error(`expected 5 cache hits, got ${r.cached}`);
+      times.push(r.ms);
+    }
+    const m = median(times);
+    console.log(`build: no-change rebuild, median of ${RUNS}: ${m.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}; target < 200 ms: ${m < 200 ? 'met' : 'NOT met'})`);
+  } finally {
+    await engine.stop();
+    await removeBridges(paths.root).catch(() => undefined);
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(base));
+    for (const p of mounts.reverse()) execFileSync('umount', ['-l', p]);
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,70 @@
+// `POST /build`: Docker's legacy build endpoint. The body is the context as a tar; the
+// query names the tags (`t`, repeatable), the Dockerfile, build args, target, labels,
+// nocache and pull. The answer streams JSON lines as Docker's does: `{"stream": ...}` for
+// step lines and output, `{"aux": {"ID": ...}}` for the result, and a failure as
+// `{"errorDetail": {"message"}, "error"}` after whatever was already streamed.
+
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { extractContext } from '../image/build/context-archive.js';
+import type { Engine } from '../engine/engine.js';
+import { HttpError, queryFlag, type Router } from './router.js';
+
+function jsonMap(query: URLSearchParams, name: string): Record<string, string> {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, `${name} is not valid JSON: ${raw}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, `${name} must be a JSON object of strings`);
+  const out: Record<string, string> = {};
+  // A null build arg means "take it from the client's environment": the client has done that already, or there is none.
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) if (v !== null) out[k] = String(v);
+  return out;
+}
+
+export function addBuildRoutes(router: Router, engine: Engine): void {
+  router.add('POST', '/build', async ({ req, res, query, signal }) => {
+    const remote = query.get('remote');
+    if (remote) throw new HttpError(400, `a remote context (${remote}) is not supported: send the context as a tar`);
+    const buildArgs = jsonMap(query, 'buildargs');
+    const labels = jsonMap(query, 'labels');
+    const tags = query.getAll('t').filter((t) => t !== '');
+    const quiet = queryFlag(query, 'q');
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const send = (message: object): void => {
+      if (!res.writableEnded) res.write(`${JSON.stringify(message)}\n`);
+    };
+    const dir = join(engine.images.store.tmpDir, `context-${randomBytes(8).toString('hex')}`);
+    try {
+      await extractContext(req, dir);
+      const result = await engine.builds.build({
+        contextDir: dir,
+        dockerfile: query.get('dockerfile') || 'Dockerfile',
+        tags,
+        buildArgs,
+        labels,
+        noCache: queryFlag(query, 'nocache'),
+        pull: queryFlag(query, 'pull'),
+        output: (text) => {
+          if (!quiet) send({ stream: text });
+        },
+        signal,
+        ...(query.get('target') ? { target: query.get('target')! } : {}),
+      });
+      send({ aux: { ID: result.id } });
+      if (quiet) send({ stream: `${result.id}\n` });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      send({ errorDetail: { message }, error: message });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      res.end();
+    }
+    return undefined;
+  });
+}

@@ -1,0 +1,86 @@
+// `stack build [-t NAME] [-f Dockerfile] [--build-arg K=V] [--target T] [--no-cache]
+// [--label K=V] [--pull] CONTEXT`: sends the context to the engine's `POST /build` and
+// prints the build's output as it streams; the engine does the work.
+
+import type { Argv, CommandModule } from 'yargs';
+import { RuntimeFailure } from '../common/errors.js';
+import { engineClient, list } from './engine-client.js';
+import type { GlobalArgs } from './global-options.js';
+import type { CliIO } from './io.js';
+import { keyValues } from './key-values.js';
+
+interface BuildArgs extends GlobalArgs {
+  context: string;
+  tag?: string | string[] | undefined;
+  dockerfile?: string | undefined;
+  buildArg?: string | string[] | undefined;
+  target?: string | undefined;
+  noCache?: boolean | undefined;
+  pull?: boolean | undefined;
+  label?: string | string[] | undefined;
+  quiet?: boolean | undefined;
+}
+
+export function buildCommand(io: CliIO): CommandModule<GlobalArgs, BuildArgs> {
+  return {
+    command: 'build <context>',
+    describe: 'Build an image from a Dockerfile in the engine',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('context', { type: 'string', demandOption: true, description: 'The build context directory' })
+        .option('tag', { alias: 't', type: 'string', description: 'Name the image NAME[:TAG] (repeatable)' })
+        .option('dockerfile', { type: 'string', description: 'The Dockerfile (default CONTEXT/Dockerfile); -f after "build"' })
+        .option('build-arg', { type: 'string', description: 'A build arg KEY=VALUE, or KEY to take it from the environment (repeatable)' })
+        .option('target', { type: 'string', description: 'Build up to this stage' })
+        .option('no-cache', { type: 'boolean', description: 'Run every step, not using the build cache' })
+        .option('pull', { type: 'boolean', description: 'Pull base images (this engine cannot pull: it says so and uses its own)' })
+        .option('label', { type: 'string', description: 'A label KEY=VALUE for the image (repeatable)' })
+        .option('quiet', { alias: 'q', type: 'boolean', description: 'Print only the image ID' }) as unknown as Argv<BuildArgs>,
+    handler: async (args) => {
+      const { resolve } = await import('node:path');
+      const { packBuildContext } = await import('../client/build-context.js');
+      const contextDir = resolve(io.cwd, args.context);
+      const packed = await packBuildContext(contextDir, args.dockerfile === undefined ? undefined : resolve(io.cwd, args.dockerfile));
+      const buildArgs: Record<string, string> = {};
+      for (const entry of list(args.buildArg)) {
+        const at = entry.indexOf('=');
+        if (at === -1) {
+          const value = io.env[entry];
+          if (value !== undefined) buildArgs[entry] = value;
+        } else {
+          buildArgs[entry.slice(0, at)] = entry.slice(at + 1);
+        }
+      }
+      const labels = keyValues(list(args.label), '--label');
+      const client = await engineClient(io);
+      const query = new URLSearchParams();
+      for (const t of list(args.tag)) query.append('t', t);
+      query.set('dockerfile', packed.dockerfile);
+      if (Object.keys(buildArgs).length) query.set('buildargs', JSON.stringify(buildArgs));
+      if (Object.keys(labels).length) query.set('labels', JSON.stringify(labels));
+      if (args.target) query.set('target', args.target);
+      if (args.noCache) query.set('nocache', '1');
+      if (args.pull) query.set('pull', '1');
+      const res = await client.open('POST', `/build?${query.toString()}`, { rawBody: { stream: packed.tar, contentType: 'application/x-tar' } });
+      let buffered = '';
+      let failure: string | undefined;
+      let id: string | undefined;
+      const handle = (line: string): void => {
+        if (line.trim() === '') return;
+        const message = JSON.parse(line) as { stream?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } };
+        if (message.stream !== undefined && !args.quiet) io.stdout.write(message.stream);
+        if (message.aux?.ID) id = message.aux.ID;
+        if (message.error !== undefined) failure = message.errorDetail?.message ?? message.error;
+      };
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        buffered += chunk.toString('utf8');
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) handle(line);
+      }
+      handle(buffered);
+      if (failure !== undefined) throw new RuntimeFailure(failure);
+      if (args.quiet && id) io.stdout.write(`${id}\n`);
+    },
+  };
+}

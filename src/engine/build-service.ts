@@ -1,0 +1,86 @@
+// The engine's builds: the Dockerfile builder of src/image/build with the engine's own
+// containers as its RUN runner. A RUN step is a short-lived container of the step's parent
+// image made through ContainerService, so it gets exactly what any container gets (the
+// default bridge with NAT and the engine's DNS, /etc/hosts and resolv.conf, cgroups, the
+// log file) and no second way of running things exists. The builder then reads the
+// container's overlay upper dir as the step's layer and the container is removed.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { containerRootfsDirs } from '../image/rootfs.js';
+import { Builder, type BuildRequest, type BuildResult, type RunOutcome, type RunRequest, type StepRunner } from '../image/build/builder.js';
+import { readContainerLog } from './container-logs.js';
+import { containerDir } from './container-record.js';
+import type { ContainerService } from './container-service.js';
+import type { ImageService } from './image-service.js';
+
+/** Label on a build step's container (shown by `ps -a` while it runs, as Docker's are). */
+export const BUILD_STEP_LABEL = 'stack.build.step';
+
+export class BuildService {
+  private readonly builder: Builder;
+
+  constructor(options: { root: string; images: ImageService; containers: ContainerService }) {
+    this.builder = new Builder({
+      store: options.images.store,
+      findImage: (ref) => options.images.find(ref),
+      runner: new ContainerStepRunner(options.root, options.containers),
+    });
+  }
+
+  build(request: BuildRequest): Promise<BuildResult> {
+    return this.builder.build(request);
+  }
+}
+
+class ContainerStepRunner implements StepRunner {
+  constructor(private readonly root: string, private readonly containers: ContainerService) {}
+
+  async run(request: RunRequest): Promise<RunOutcome> {
+    const { Id: id } = await this.containers.create(undefined, {
+      Image: request.imageId,
+      Cmd: request.args,
+      Entrypoint: [],
+      Env: request.env,
+      User: request.user,
+      WorkingDir: request.workdir,
+      // The image's health check is for the finished image, not for its build steps.
+      Healthcheck: { Test: ['NONE'] },
+      Labels: { [BUILD_STEP_LABEL]: 'true' },
+      HostConfig: { NetworkMode: 'default' },
+    });
+    const release = async (): Promise<void> => {
+      await this.containers.remove(id, { force: true, volumes: true });
+    };
+    try {
+      const onAbort = (): void => {
+        void this.containers.kill(id).catch(() => undefined);
+      };
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await this.containers.start(id);
+        const stopped = this.containers.wait(id, 'not-running');
+        await readContainerLog(
+          this.containers.logPath(id),
+          { stdout: true, stderr: true, follow: true },
+          (entry) => request.onOutput(entry.log),
+          { isStopped: () => !this.containers.isRunning(id), stopped, ...(request.signal ? { signal: request.signal } : {}) },
+        );
+        const { StatusCode } = await stopped;
+        if (request.signal?.aborted) throw new Error('the build was cancelled');
+        return { exitCode: StatusCode, upperDir: containerRootfsDirs(this.root, id).upper, mountTargets: await this.mountTargets(id), release };
+      } finally {
+        request.signal?.removeEventListener('abort', onAbort);
+      }
+    } catch (err) {
+      await release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The mount destinations of the container's bundle: the runtime made stubs for those in the rootfs. */
+  private async mountTargets(id: string): Promise<string[]> {
+    const spec = JSON.parse(await readFile(join(containerDir(this.root, id), 'bundle', 'config.json'), 'utf8')) as { mounts?: Array<{ destination: string }> };
+    return (spec.mounts ?? []).map((m) => m.destination);
+  }
+}
