@@ -13,6 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInspect, NetworkInspect } from '../../src/common/api-types.js';
 import { debianTarball, importRootfsTarball } from '../../src/image/bootstrap.js';
 import { ImageStore } from '../../src/image/store.js';
+import { firewallTag } from '../../src/engine/network-service.js';
+import { bridgeName } from '../../src/network/links.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
 import { runCli } from '../cli/run-cli.js';
 
@@ -41,13 +43,32 @@ function httpGet(host: string, port: number, path: string): Promise<string> {
   });
 }
 
-/** Kernel objects the engine could leave: links, network namespaces, mounts, rules and addresses. */
+/** Bridge names of every network this engine has had a record of (kept across snapshots: a removed network's record is gone). */
+const bridgesSeen = new Map<string, Set<string>>();
+
+/**
+ * Kernel objects this engine could leave: its bridges (by the IDs of its network records),
+ * veths on them, their addresses, its namespace files and mounts, its iptables chains (by
+ * its tag). Scoped to this engine so that other engines on the host (a parallel test
+ * file, another checkout's suite) do not count.
+ */
 function kernelSnapshot(root: string): Record<string, string[]> {
-  const links = execFileSync('ip', ['-o', 'link', 'show']).toString().split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '').filter((n) => /^st[kv]/.test(n));
-  const addrs = execFileSync('ip', ['-o', '-4', 'addr', 'show']).toString().split('\n').filter((l) => / st[kv]/.test(l)).map((l) => l.split(/\s+/)[3] ?? '');
+  const seen = bridgesSeen.get(root) ?? new Set<string>();
+  bridgesSeen.set(root, seen);
+  const dir = join(root, 'networks');
+  if (existsSync(dir)) for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) seen.add(bridgeName(f.slice(0, -'.json'.length)));
+  const linkLines = execFileSync('ip', ['-o', 'link', 'show']).toString().split('\n');
+  const links = linkLines
+    .filter((l) => {
+      const name = l.split(': ')[1]?.split('@')[0] ?? '';
+      const master = / master (\S+)/.exec(l)?.[1] ?? '';
+      return seen.has(name) || seen.has(master);
+    })
+    .map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
+  const addrs = execFileSync('ip', ['-o', '-4', 'addr', 'show']).toString().split('\n').filter((l) => seen.has(l.split(/\s+/)[1] ?? '')).map((l) => l.split(/\s+/)[3] ?? '');
   const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(root)).map((l) => l.split(' ')[1] ?? '');
-  const tag = (s: string): boolean => /STK-/.test(s);
-  const rules = [...execFileSync('iptables-save').toString().split('\n').filter(tag)];
+  const tag = `STK-${firewallTag(root)}-`;
+  const rules = execFileSync('iptables-save').toString().split('\n').filter((l) => l.includes(tag));
   return { links, addrs, mounts, rules };
 }
 
@@ -138,6 +159,7 @@ t.test('50 create/start/remove cycles with networks and volumes leak no links, n
   t.teardown(() => h.cleanup());
   const before = kernelSnapshot(h.paths.root);
   t.equal((await stack(h, 'network', 'create', 'cycle')).code, 0);
+  kernelSnapshot(h.paths.root); // learns the new network's bridge, checked at the end after its record is gone
   t.equal((await stack(h, 'volume', 'create', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=1m', 'scratch')).code, 0);
   for (let i = 0; i < 50; i++) {
     const r = await stack(h, 'run', '--rm', '--network', 'cycle', '-p', '127.0.0.1::80', '-v', 'kept:/kept', '-v', 'scratch:/scratch', '-v', '/anonymous',
