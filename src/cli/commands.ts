@@ -17,6 +17,8 @@ import { topCommand } from './top.js';
 import { statsCommand } from './stats.js';
 import { networkCommand } from './network.js';
 import { volumeCommand } from './volume.js';
+import { upCommand } from './up.js';
+import { downCommand } from './down.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -40,6 +42,8 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(statsCommand(io))
     .command(networkCommand(io))
     .command(volumeCommand(io))
+    .command(upCommand(io))
+    .command(downCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()

@@ -15,6 +15,8 @@ export class EngineUnreachable extends Error {
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** A body sent as it is (a build context's tar), instead of JSON. */
+  raw?: { contentType: string; data: Buffer };
   signal?: AbortSignal;
 }
 
@@ -43,13 +45,14 @@ export class ApiClient {
 
   /** The raw response, for streams; throws the engine's error for a status of 400 and up. */
   async open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const body = options.raw ? options.raw.data : options.body === undefined ? undefined : JSON.stringify(options.body);
+    const contentType = options.raw ? options.raw.contentType : 'application/json';
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest({
         socketPath: this.socket,
         method,
         path: `/v1.41${pathWithQuery(path, options.query)}`,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) },
         ...(options.signal ? { signal: options.signal } : {}),
       });
       req.once('response', resolve);

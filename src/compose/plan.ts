@@ -4,7 +4,8 @@
 // so a conflict is found here, before anything starts. `formatPlan` prints it stably:
 // it is what `stack up --dry-run` shows and what the golden tests compare.
 
-import type { ContainerCreateBody } from '../common/api-types.js';
+import type { ContainerCreateBody, NetworkCreateBody } from '../common/api-types.js';
+import type { VolumeCreateBody } from '../common/volume-api-types.js';
 import type { ServiceGraph } from './graph.js';
 import type { DependencyCondition, Project, Service } from './model.js';
 import { imageKey, type ObservedContainer, type ObservedState } from './observe.js';
@@ -50,6 +51,9 @@ export interface Operation {
   create?: ContainerCreateBody;
   /** For container creation and start: the dependencies to wait for first. */
   waits?: DependencyWait[];
+  /** For network and volume creation: the body to send. */
+  network?: NetworkCreateBody;
+  volume?: VolumeCreateBody;
   /** For image builds: the service's build context and Dockerfile. */
   build?: { context: string; dockerfile?: string; args?: Record<string, string>; target?: string };
 }
@@ -139,7 +143,7 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
       problems.push(`network ${name} is declared as external but does not exist: create it with "stack network create ${name}"`);
       continue;
     }
-    networkOp.set(key, add({ id: `network:${name}`, kind: 'create-network', target: name, cause: 'missing', after: [] }).id);
+    networkOp.set(key, add({ id: `network:${name}`, kind: 'create-network', target: name, cause: 'missing', after: [], network: networkBody(project, key, name) }).id);
   }
   const volumeKeys = [...new Set(services.flatMap((s) => project.services[s]!.volumes.filter((v) => v.type === 'volume' && v.source !== undefined).map((v) => v.source!)))].sort();
   const volumeOp = new Map<string, string>();
@@ -150,7 +154,16 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
       problems.push(`volume ${name} is declared as external but does not exist: create it with "stack volume create ${name}"`);
       continue;
     }
-    volumeOp.set(key, add({ id: `volume:${name}`, kind: 'create-volume', target: name, cause: 'missing', after: [] }).id);
+    const config = project.volumes[key];
+    volumeOp.set(key, add({
+      id: `volume:${name}`, kind: 'create-volume', target: name, cause: 'missing', after: [],
+      volume: {
+        Name: name,
+        Labels: { ...config?.labels, [LABEL.project]: project.name, [LABEL.volume]: key },
+        ...(config?.driver ? { Driver: config.driver } : {}),
+        ...(config?.driver_opts ? { DriverOpts: config.driver_opts } : {}),
+      },
+    }).id);
   }
 
   // Images: built or pulled before any container of theirs is made.
@@ -259,6 +272,21 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
     serviceOps.set(s, ops);
   }
   return { project: project.name, operations, services, unchanged: unchanged.sort(), orphans: orphans.sort(), problems };
+}
+
+function networkBody(project: Project, key: string, name: string): NetworkCreateBody {
+  const config = project.networks[key];
+  const subnets = config?.ipam?.config?.map((c) => ({ ...(c.subnet ? { Subnet: c.subnet } : {}), ...(c.gateway ? { Gateway: c.gateway } : {}), ...(c.ip_range ? { IPRange: c.ip_range } : {}) }));
+  return {
+    Name: name,
+    Labels: { ...config?.labels, [LABEL.project]: project.name, [LABEL.network]: key },
+    ...(config?.driver ? { Driver: config.driver } : {}),
+    ...(config?.internal ? { Internal: true } : {}),
+    ...(config?.attachable ? { Attachable: true } : {}),
+    ...(config?.enable_ipv6 ? { EnableIPv6: true } : {}),
+    ...(config?.driver_opts ? { Options: config.driver_opts } : {}),
+    ...(subnets?.length ? { IPAM: { Config: subnets } } : {}),
+  };
 }
 
 function pullPolicyOf(service: Service): PullPolicy | 'build' {
