@@ -4,7 +4,7 @@
 // never gets healthy, attached mode's exit codes, a host port in use, and down (-v).
 // Every test takes its project down and checks nothing is left behind.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,5 +252,65 @@ services:
   t.equal(fromJob.code, 3, '--exit-code-from job');
   const fromServer = await p.stack('up', '--exit-code-from', 'server', '-t', '1');
   t.equal(fromServer.code, 143, `--exit-code-from server: the server's code (stopped by SIGTERM under its init), not job's 3: ${fromServer.stderr}`);
+  await assertNothingLeft(t, h, p);
+});
+
+t.test('--wait returns once services are healthy and one-shots exited 0; missing images and contexts are said plainly', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-wait');
+  const p = project(h, 'wait');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '-t', '1').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  p.write(`name: wait
+services:
+  migrate:
+    image: busybox:test
+    command: ["sh", "-c", "echo migrated"]
+  db:
+    image: busybox:test
+    command: ["sh", "-c", "sleep 0.5; touch /tmp/ready; exec sleep 300"]
+    init: true
+    healthcheck: { test: ["CMD", "test", "-f", "/tmp/ready"], interval: 200ms, retries: 30 }
+  app:
+    image: busybox:test
+    command: ["sleep", "300"]
+    init: true
+    depends_on:
+      migrate: { condition: service_completed_successfully }
+      db: { condition: service_healthy }
+`);
+  const up = await p.stack('up', '--wait');
+  t.equal(up.code, 0, up.stderr);
+  t.match(up.stdout, ' ✔ Container wait-migrate-1  Exited (0)');
+  t.match(up.stdout, ' ✔ Container wait-db-1  Healthy');
+  t.match(up.stdout, ' ✔ Container wait-app-1  Running');
+  t.equal((await h.client.call<ContainerInspect>('GET', '/containers/wait-app-1/json')).State.Running, true, '--wait returned with the app running');
+  t.equal((await p.stack('down', '-t', '1')).code, 0);
+
+  const json = await p.stack('up', '-d', '--format', 'json', 'migrate');
+  t.equal(json.code, 0, json.stderr);
+  t.match(json.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown), [{ type: 'network-creating', network: 'wait_default' }, { type: 'network-created', network: 'wait_default' }], '--format json: one event a line');
+  t.equal((await p.stack('down', '-t', '1')).code, 0);
+
+  const ctx = join(p.dir, 'app');
+  p.write('name: wait\nservices:\n  app: { build: ./app, image: wait/app:dev }\n');
+  const noContext = await p.stack('up', '-d');
+  t.equal(noContext.code, 1);
+  t.match(noContext.stderr, `service app: build context ${ctx} does not exist`);
+  mkdirSync(ctx);
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox:test\n');
+  const noBuilder = await p.stack('up', '-d');
+  if (noBuilder.code === 0) {
+    t.pass('this engine builds: the image was made');
+  } else {
+    t.match(noBuilder.stderr, 'service app: this engine cannot build yet', 'an engine without POST /build is named as such');
+  }
+  t.equal((await p.stack('down', '-t', '1')).code, 0);
+  p.write('name: wait\nservices:\n  cache: { image: example.invalid/redis:7 }\n');
+  const noPull = await p.stack('up', '-d');
+  t.equal(noPull.code, 1);
+  t.match(noPull.stderr, 'service cache: cannot pull image example.invalid/redis:7', 'a pull the engine cannot do names the service and image');
   await assertNothingLeft(t, h, p);
 });
