@@ -188,7 +188,8 @@ function matchesFilters(record: ContainerRecord, filters: Map<string, string[]>)
   for (const [name, values] of filters) {
     if (values.length === 0) continue;
     const labels = record.Config.Labels ?? {};
-    const ok = values.some((value) => {
+    // Docker: several labels must all match; several values of any other filter, any one.
+    const ok = values[name === 'label' ? 'every' : 'some']((value) => {
       switch (name) {
         case 'id': return record.Id.startsWith(value);
         case 'name': return record.Name.slice(1).includes(value.replace(/^\//, ''));

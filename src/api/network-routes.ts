@@ -45,7 +45,8 @@ export function addNetworkRoutes(router: Router, engine: Engine): void {
 function matchesFilters(record: NetworkRecord, filters: Map<string, string[]>, engine: Engine): boolean {
   for (const [name, values] of filters) {
     if (values.length === 0) continue;
-    const ok = values.some((value) => {
+    // Docker: several labels must all match; several values of any other filter, any one.
+    const ok = values[name === 'label' ? 'every' : 'some']((value) => {
       switch (name) {
         case 'id': return record.Id.startsWith(value);
         case 'name': return record.Name.includes(value);

@@ -23,6 +23,8 @@ import { pushCommand } from './push.js';
 import { tagCommand } from './tag.js';
 import { loginCommand } from './login.js';
 import { logoutCommand } from './logout.js';
+import { upCommand } from './up.js';
+import { downCommand } from './down.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -52,6 +54,8 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(tagCommand(io))
     .command(loginCommand(io))
     .command(logoutCommand(io))
+    .command(upCommand(io))
+    .command(downCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()

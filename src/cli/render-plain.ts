@@ -1,0 +1,66 @@
+// Renders compose events as Compose's plain lines (` ✔ Container shop-web-1  Started`) and
+// logs as `name  | line`; or, with --format json, one event per line. Colours only on a
+// terminal and when NO_COLOR is unset.
+
+import type { ComposeEvent, EmitEvent } from '../compose/events.js';
+import { progressOf } from '../compose/events.js';
+import type { CliIO } from './io.js';
+
+export interface Renderer {
+  emit: EmitEvent;
+  /** The container names logs will come from, so their prefixes line up. */
+  alignLogs(names: readonly string[]): void;
+}
+
+const LOG_COLOURS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
+
+export function useColour(io: CliIO): boolean {
+  return io.stdout.isTTY === true && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === '');
+}
+
+export function plainRenderer(io: CliIO, colour = useColour(io)): Renderer {
+  const paint = (code: number, text: string): string => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
+  let width = 0;
+  const colours = new Map<string, number>();
+  const emit = (e: ComposeEvent): void => {
+    if (e.type === 'log') {
+      if (!colours.has(e.container)) colours.set(e.container, LOG_COLOURS[colours.size % LOG_COLOURS.length]!);
+      const prefix = paint(colours.get(e.container)!, `${e.container.padEnd(width)} |`);
+      const text = e.text.endsWith('\n') ? e.text.slice(0, -1) : e.text;
+      io.stdout.write(text.split('\n').map((l) => `${prefix} ${l}\n`).join(''));
+      return;
+    }
+    if (e.type === 'orphans') {
+      io.stderr.write(`${paint(33, 'WARN')} Found orphan containers (${e.containers.join(', ')}) for this project. If you removed or renamed this service in your stack file, run this command with --remove-orphans to clean it up.\n`);
+      return;
+    }
+    if (e.type === 'warning') {
+      io.stderr.write(`${paint(33, 'WARN')} ${e.message}\n`);
+      return;
+    }
+    // Errors reach the user through the top level's message (main.ts); health failures are in it too.
+    if (e.type === 'error' || (e.type === 'health' && e.status !== 'healthy')) return;
+    if ((e.type === 'image-pulling' || e.type === 'image-building') && e.detail !== undefined) {
+      io.stdout.write(`   ${e.image}  ${e.detail}\n`);
+      return;
+    }
+    const p = progressOf(e);
+    if (!p) return;
+    const mark = p.done ? paint(32, '✔') : ' ';
+    const status = e.type === 'container-exited' ? `Exited (${e.exitCode})` : e.type === 'waiting' ? `Waiting for ${e.dependency}` : p.status;
+    io.stdout.write(` ${mark} ${p.resource} ${p.name}  ${p.done ? paint(32, status) : status}\n`);
+  };
+  return {
+    emit,
+    alignLogs(names) {
+      width = Math.max(width, ...names.map((n) => n.length));
+    },
+  };
+}
+
+export function jsonRenderer(io: CliIO): Renderer {
+  return {
+    emit: (e) => void io.stdout.write(`${JSON.stringify(e)}\n`),
+    alignLogs: () => undefined,
+  };
+}

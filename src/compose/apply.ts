@@ -1,0 +1,276 @@
+// Apply: runs a plan against the engine. Operations are nodes of a graph (graph.ts's
+// ServiceGraph, whose bounded forward traversal runs independent ones together), so
+// networks, volumes and images come before the containers that use them, and a
+// service's containers after its dependencies'. Before a container starts it waits for
+// its depends_on conditions; a dependency that fails stops everything not yet started,
+// with a message naming it, its last health check output and its last log lines, and
+// leaves what was made in place to be inspected. Progress goes out as typed events only.
+
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ApiClient } from '../client/api-client.js';
+import { streamLogs } from '../client/log-stream.js';
+import type { ContainerInspect, ContainerSummary } from '../common/api-types.js';
+import { NotFoundError, RuntimeFailure } from '../common/errors.js';
+import type { EmitEvent } from './events.js';
+import { ServiceGraph } from './graph.js';
+import { buildImage, pullImage } from './image-sources.js';
+import { LABEL } from './labels.js';
+import type { DependencyWait, Operation, Plan } from './plan.js';
+
+export interface ApplyOptions {
+  emit: EmitEvent;
+  /** How many operations run at once. */
+  concurrency?: number;
+  /** Seconds a container gets to stop before it is killed (--timeout); default: its own StopTimeout. */
+  stopTimeout?: number;
+  /** Remove the anonymous volumes of removed containers (down -v). */
+  removeVolumes?: boolean;
+  /** Polling of health and state; injected so tests can go faster. */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** A dependency did not reach its condition: names it, says what it said last. */
+export class DependencyFailed extends RuntimeFailure {
+  constructor(readonly service: string, readonly dependency: string, readonly container: string, message: string) {
+    super(message);
+    this.name = 'DependencyFailed';
+  }
+}
+
+export async function applyPlan(client: ApiClient, plan: Plan, options: ApplyOptions): Promise<void> {
+  const byId = new Map(plan.operations.map((o) => [o.id, o]));
+  const graph = new ServiceGraph([...byId.keys()], plan.operations.flatMap((o) => o.after.filter((a) => byId.has(a)).map((a): [string, string] => [o.id, a])));
+  const runner = new OperationRunner(client, plan.project, options);
+  try {
+    await graph.visit('forward', (id) => runner.run(byId.get(id)!), { concurrency: options.concurrency ?? 8 });
+  } catch (err) {
+    const op = runner.failedOp;
+    options.emit({ type: 'error', ...(op?.service ? { service: op.service } : {}), ...(op && op.kind.endsWith('container') ? { container: op.target } : {}), message: (err as Error).message });
+    throw err;
+  }
+}
+
+/** The containers of a project's service, as the engine lists them (one-offs left out). */
+export async function serviceContainers(client: ApiClient, project: string, service: string): Promise<ContainerSummary[]> {
+  // One label per query: engines differ on whether several label filters must all match.
+  const filters = JSON.stringify({ label: [`${LABEL.project}=${project}`] });
+  const rows = await client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1, filters } });
+  return rows.filter((r) => r.Labels[LABEL.service] === service && r.Labels[LABEL.oneoff] !== 'True').sort((a, b) => Number(a.Labels[LABEL.number] ?? 0) - Number(b.Labels[LABEL.number] ?? 0));
+}
+
+class OperationRunner {
+  failedOp: Operation | undefined;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly client: ApiClient, private readonly project: string, private readonly options: ApplyOptions) {
+    this.sleep = options.sleep ?? ((ms) => delay(ms));
+  }
+
+  async run(op: Operation): Promise<void> {
+    try {
+      await this.perform(op);
+    } catch (err) {
+      this.failedOp ??= op;
+      throw err;
+    }
+  }
+
+  private async perform(op: Operation): Promise<void> {
+    const emit = this.options.emit;
+    const svc = op.service ?? '';
+    switch (op.kind) {
+      case 'create-network':
+        emit({ type: 'network-creating', network: op.target });
+        await this.client.call('POST', '/networks/create', { body: op.network ?? { Name: op.target } });
+        emit({ type: 'network-created', network: op.target });
+        return;
+      case 'create-volume':
+        emit({ type: 'volume-creating', volume: op.target });
+        await this.client.call('POST', '/volumes/create', { body: op.volume ?? { Name: op.target } });
+        emit({ type: 'volume-created', volume: op.target });
+        return;
+      case 'pull-image':
+        emit({ type: 'image-pulling', image: op.target, service: svc });
+        await pullImage(this.client, op, (detail) => emit({ type: 'image-pulling', image: op.target, service: svc, detail }));
+        emit({ type: 'image-pulled', image: op.target, service: svc });
+        return;
+      case 'build-image':
+        emit({ type: 'image-building', image: op.target, service: svc });
+        await buildImage(this.client, op, (detail) => emit({ type: 'image-building', image: op.target, service: svc, detail }));
+        emit({ type: 'image-built', image: op.target, service: svc });
+        return;
+      case 'create-container':
+        await this.waitForDependencies(op);
+        await this.createAndStart(op);
+        return;
+      case 'recreate-container':
+        await this.waitForDependencies(op);
+        emit({ type: 'container-recreating', service: svc, container: op.target });
+        await this.stopAndRemove(op, false);
+        await this.createAndStart(op, true);
+        return;
+      case 'start-container':
+        await this.waitForDependencies(op);
+        emit({ type: 'container-starting', service: svc, container: op.target });
+        await this.client.call('POST', `/containers/${op.containerId}/start`);
+        emit({ type: 'container-started', service: svc, container: op.target });
+        return;
+      case 'stop-container':
+        emit({ type: 'container-stopping', service: svc, container: op.target });
+        await this.client.call('POST', `/containers/${op.containerId}/stop`, { query: { t: this.options.stopTimeout } });
+        emit({ type: 'container-stopped', service: svc, container: op.target });
+        return;
+      case 'remove-container':
+      case 'remove-orphan':
+        await this.stopAndRemove(op, true);
+        return;
+      case 'remove-network':
+        emit({ type: 'network-removing', network: op.target });
+        await this.client.call('DELETE', `/networks/${encodeURIComponent(op.target)}`);
+        emit({ type: 'network-removed', network: op.target });
+        return;
+      case 'remove-volume':
+        emit({ type: 'volume-removing', volume: op.target });
+        await this.client.call('DELETE', `/volumes/${encodeURIComponent(op.target)}`);
+        emit({ type: 'volume-removed', volume: op.target });
+        return;
+    }
+  }
+
+  private async createAndStart(op: Operation, recreating = false): Promise<void> {
+    const emit = this.options.emit;
+    const svc = op.service ?? '';
+    if (!recreating) emit({ type: 'container-creating', service: svc, container: op.target });
+    const { Id } = await this.client.call<{ Id: string }>('POST', '/containers/create', { query: { name: op.target }, body: op.create });
+    emit({ type: recreating ? 'container-recreated' : 'container-created', service: svc, container: op.target });
+    emit({ type: 'container-starting', service: svc, container: op.target });
+    await this.client.call('POST', `/containers/${Id}/start`);
+    emit({ type: 'container-started', service: svc, container: op.target });
+  }
+
+  /** Stop (giving the container its grace period), then remove; a container already gone is fine. */
+  private async stopAndRemove(op: Operation, announceRemoval: boolean): Promise<void> {
+    const emit = this.options.emit;
+    const svc = op.service ?? '';
+    const path = `/containers/${op.containerId ?? encodeURIComponent(op.target)}`;
+    try {
+      emit({ type: 'container-stopping', service: svc, container: op.target });
+      await this.client.call('POST', `${path}/stop`, { query: { t: this.options.stopTimeout } });
+      emit({ type: 'container-stopped', service: svc, container: op.target });
+      if (announceRemoval) emit({ type: 'container-removing', service: svc, container: op.target });
+      // Recreation removes the old container's anonymous volumes too: they are not carried over yet.
+      await this.client.call('DELETE', path, { query: { force: 1, v: announceRemoval ? (this.options.removeVolumes ? 1 : 0) : 1 } });
+      if (announceRemoval) emit({ type: 'container-removed', service: svc, container: op.target });
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      if (announceRemoval) emit({ type: 'container-removed', service: svc, container: op.target });
+    }
+  }
+
+  private async waitForDependencies(op: Operation): Promise<void> {
+    await Promise.all((op.waits ?? []).map((w) => this.waitFor(op, w)));
+  }
+
+  private async waitFor(op: Operation, wait: DependencyWait): Promise<void> {
+    const containers = await serviceContainers(this.client, this.project, wait.service);
+    if (containers.length === 0) {
+      if (!wait.required) return;
+      throw new DependencyFailed(op.service ?? '', wait.service, '', `service ${op.service} depends on ${wait.service}, which has no container`);
+    }
+    if (wait.condition === 'service_started') return;
+    this.options.emit({ type: 'waiting', service: op.service ?? '', container: op.target, dependency: wait.service, condition: wait.condition });
+    await Promise.all(containers.map((c) => this.awaitCondition(op, wait, c.Id)));
+  }
+
+  /** Polls one container of a dependency until it is healthy (or has exited 0, for completion), or fails. */
+  private async awaitCondition(op: Operation, wait: DependencyWait, id: string): Promise<void> {
+    for (;;) {
+      if (this.options.signal?.aborted) throw new RuntimeFailure('interrupted');
+      const info = await this.client.call<ContainerInspect>('GET', `/containers/${id}/json`);
+      const name = info.Name.replace(/^\//, '');
+      const state = info.State;
+      const fail = async (what: string): Promise<never> => {
+        const health = state.Health?.Log?.at(-1)?.Output?.trim();
+        const logs = await lastLogLines(this.client, id, 10);
+        const lines = [`service ${op.service} cannot start: its dependency ${wait.service} (container ${name}) ${what}`];
+        if (health !== undefined) lines.push(`last health check output of ${name}: ${health === '' ? '(none)' : health}`);
+        lines.push(logs.length ? `last log lines of ${name}:\n${logs.map((l) => `  ${l}`).join('\n')}` : `${name} has written no log lines`);
+        throw new DependencyFailed(op.service ?? '', wait.service, name, lines.join('\n'));
+      };
+      if (wait.condition === 'service_completed_successfully') {
+        if (!state.Running && !state.Restarting && state.Status !== 'created') {
+          if (state.ExitCode === 0) return;
+          return fail(`exited with code ${state.ExitCode}`);
+        }
+      } else {
+        if (!state.Health) return fail('has no health check: give it a healthcheck, or depend on it with condition service_started');
+        if (state.Health.Status === 'healthy') {
+          this.options.emit({ type: 'health', service: wait.service, container: name, status: 'healthy' });
+          return;
+        }
+        if (state.Health.Status === 'unhealthy') {
+          this.options.emit({ type: 'health', service: wait.service, container: name, status: 'unhealthy', ...(state.Health.Log?.at(-1) ? { output: state.Health.Log.at(-1)!.Output } : {}) });
+          return fail('is unhealthy');
+        }
+        if (!state.Running && !state.Restarting) return fail(`exited with code ${state.ExitCode} before it became healthy`);
+      }
+      await this.sleep(this.options.pollMs ?? 200);
+    }
+  }
+}
+
+/** The last `n` lines a container wrote, for error messages. */
+export async function lastLogLines(client: ApiClient, id: string, n: number): Promise<string[]> {
+  const lines: string[] = [];
+  try {
+    await streamLogs(client, id, { follow: false, tail: String(n) }, (line) => lines.push(...line.text.replace(/\n$/, '').split('\n')));
+  } catch {
+    // The logs are a courtesy in an error message: none is better than a second error.
+  }
+  return lines.slice(-n);
+}
+
+export interface WaitOptions {
+  emit: EmitEvent;
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+/**
+ * `up --wait`: every container of these services running (and healthy when it has a health
+ * check), or, for one-shot services (restart "no"), exited with code 0.
+ */
+export async function waitForServices(client: ApiClient, project: string, services: readonly string[], options: WaitOptions): Promise<void> {
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  const containers = (await Promise.all(services.map((s) => serviceContainers(client, project, s)))).flat();
+  await Promise.all(containers.map(async (c) => {
+    const service = c.Labels[LABEL.service] ?? '';
+    for (;;) {
+      if (options.signal?.aborted) throw new RuntimeFailure('interrupted');
+      const info = await client.call<ContainerInspect>('GET', `/containers/${c.Id}/json`);
+      const name = info.Name.replace(/^\//, '');
+      const s = info.State;
+      const oneShot = (info.HostConfig.RestartPolicy?.Name ?? 'no') === 'no' || info.HostConfig.RestartPolicy?.Name === '';
+      if (!s.Running && !s.Restarting && s.Status !== 'created') {
+        if (oneShot && s.ExitCode === 0) {
+          options.emit({ type: 'container-exited', service, container: name, exitCode: 0 });
+          return;
+        }
+        const logs = await lastLogLines(client, c.Id, 10);
+        throw new RuntimeFailure(`container ${name} (service ${service}) exited with code ${s.ExitCode}${logs.length ? `; last log lines:\n${logs.map((l) => `  ${l}`).join('\n')}` : ''}`);
+      }
+      if (s.Running && (!s.Health || s.Health.Status === 'healthy')) {
+        options.emit(s.Health ? { type: 'health', service, container: name, status: 'healthy' } : { type: 'container-running', service, container: name });
+        return;
+      }
+      if (s.Health?.Status === 'unhealthy') {
+        const output = s.Health.Log?.at(-1)?.Output?.trim() ?? '';
+        throw new RuntimeFailure(`container ${name} (service ${service}) is unhealthy; last health check output: ${output || '(none)'}`);
+      }
+      await sleep(options.pollMs ?? 200);
+    }
+  }));
+}

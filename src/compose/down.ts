@@ -1,0 +1,45 @@
+// `down` and stopping a project: containers in reverse dependency order (each with its
+// stop grace period unless a timeout is given), then the project's networks, and its
+// volumes only when asked. Works from labels, so a project whose file changed since
+// `up` is still taken down completely (its orphans with --remove-orphans).
+
+import type { ApiClient } from '../client/api-client.js';
+import { applyPlan, serviceContainers } from './apply.js';
+import type { EmitEvent } from './events.js';
+import type { ServiceGraph } from './graph.js';
+import type { Project } from './model.js';
+import { observeProject } from './observe.js';
+import { planDown, type Plan } from './plan.js';
+
+export interface DownRequest {
+  removeOrphans?: boolean;
+  volumes?: boolean;
+  timeout?: number;
+  emit: EmitEvent;
+}
+
+export async function downProject(client: ApiClient, name: string, project: Project | undefined, graph: ServiceGraph | undefined, request: DownRequest): Promise<Plan> {
+  const observed = await observeProject(client, name, undefined);
+  const plan = planDown(name, project, graph, observed, request);
+  if (plan.orphans.length > 0) request.emit({ type: 'orphans', containers: plan.orphans });
+  await applyPlan(client, plan, {
+    emit: request.emit,
+    ...(request.volumes ? { removeVolumes: true } : {}),
+    ...(request.timeout !== undefined ? { stopTimeout: request.timeout } : {}),
+  });
+  return plan;
+}
+
+/** Stop (or, with kill, SIGKILL) the running containers of these services, dependents first. */
+export async function stopServices(client: ApiClient, projectName: string, graph: ServiceGraph, services: readonly string[], options: { emit: EmitEvent; timeout?: number; kill?: boolean }): Promise<void> {
+  await graph.visit('reverse', async (service) => {
+    const containers = (await serviceContainers(client, projectName, service)).filter((c) => c.State === 'running' || c.State === 'restarting');
+    await Promise.all(containers.map(async (c) => {
+      const name = (c.Names[0] ?? c.Id).replace(/^\//, '');
+      options.emit({ type: 'container-stopping', service, container: name });
+      if (options.kill) await client.call('POST', `/containers/${c.Id}/kill`).catch(() => undefined);
+      else await client.call('POST', `/containers/${c.Id}/stop`, { query: { t: options.timeout } }).catch(() => undefined);
+      options.emit({ type: 'container-stopped', service, container: name });
+    }));
+  }, { only: services });
+}

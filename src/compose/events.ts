@@ -1,0 +1,63 @@
+// The typed events `up`, `down` and the log follower emit while they work. The core
+// never writes to a terminal: renderers (plain lines, JSON lines, later the TUI) turn
+// these into output, and tests read them as data.
+
+import type { DependencyCondition } from './model.js';
+
+export type ResourceStatus =
+  | 'Creating' | 'Created' | 'Recreating' | 'Recreated' | 'Starting' | 'Started' | 'Running'
+  | 'Stopping' | 'Stopped' | 'Removing' | 'Removed' | 'Pulling' | 'Pulled' | 'Building' | 'Built'
+  | 'Waiting' | 'Healthy' | 'Exited';
+
+export type ComposeEvent =
+  | { type: 'network-creating' | 'network-created' | 'network-removing' | 'network-removed'; network: string }
+  | { type: 'volume-creating' | 'volume-created' | 'volume-removing' | 'volume-removed'; volume: string }
+  | { type: 'image-pulling' | 'image-pulled' | 'image-building' | 'image-built'; image: string; service?: string; detail?: string }
+  | {
+    type: 'container-creating' | 'container-created' | 'container-recreating' | 'container-recreated' | 'container-starting' | 'container-started'
+      | 'container-running' | 'container-stopping' | 'container-stopped' | 'container-removing' | 'container-removed';
+    service: string;
+    container: string;
+  }
+  /** A container waits for a dependency to meet its condition before it starts. */
+  | { type: 'waiting'; service: string; container: string; dependency: string; condition: DependencyCondition }
+  | { type: 'health'; service: string; container: string; status: 'starting' | 'healthy' | 'unhealthy'; output?: string }
+  | { type: 'container-exited'; service: string; container: string; exitCode: number }
+  | { type: 'orphans'; containers: string[] }
+  | { type: 'log'; service: string; container: string; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'warning'; message: string }
+  | { type: 'error'; service?: string; container?: string; message: string };
+
+export type EmitEvent = (event: ComposeEvent) => void;
+
+/** What a progress event is about and its state, for line renderers; undefined for logs and messages. */
+export function progressOf(e: ComposeEvent): { resource: 'Network' | 'Volume' | 'Image' | 'Container'; name: string; status: ResourceStatus; done: boolean } | undefined {
+  const status = (word: string): ResourceStatus => (word[0]!.toUpperCase() + word.slice(1)) as ResourceStatus;
+  const done = (s: ResourceStatus): boolean => /ed$/.test(s) || s === 'Running' || s === 'Healthy';
+  switch (e.type) {
+    case 'network-creating': case 'network-created': case 'network-removing': case 'network-removed': {
+      const s = status(e.type.slice('network-'.length));
+      return { resource: 'Network', name: e.network, status: s, done: done(s) };
+    }
+    case 'volume-creating': case 'volume-created': case 'volume-removing': case 'volume-removed': {
+      const s = status(e.type.slice('volume-'.length));
+      return { resource: 'Volume', name: e.volume, status: s, done: done(s) };
+    }
+    case 'image-pulling': case 'image-pulled': case 'image-building': case 'image-built': {
+      const s = status(e.type.slice('image-'.length));
+      return { resource: 'Image', name: e.image, status: s, done: done(s) };
+    }
+    case 'waiting':
+      return { resource: 'Container', name: e.container, status: 'Waiting', done: false };
+    case 'health':
+      return e.status === 'healthy' ? { resource: 'Container', name: e.container, status: 'Healthy', done: true } : undefined;
+    case 'container-exited':
+      return { resource: 'Container', name: e.container, status: 'Exited', done: true };
+    case 'orphans': case 'log': case 'warning': case 'error':
+      return undefined;
+    default: {
+      const s = status(e.type.slice('container-'.length));
+      return { resource: 'Container', name: e.container, status: s, done: done(s) };
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// Where `up` gets a missing image: the engine pulls it (`POST /images/create`) or builds
+// it from the service's context sent as a tar (`POST /build`), both in Docker's API
+// shapes. An engine without either answers 404; that is said plainly, naming the service.
+
+import { resolve } from 'node:path';
+import type { ApiClient } from '../client/api-client.js';
+import { packBuildContext } from '../client/build-context.js';
+import { NotFoundError, RuntimeFailure } from '../common/errors.js';
+import type { Operation } from './plan.js';
+
+/** Reads Docker's JSON progress stream; the first `error` in it fails the pull or build. */
+async function readProgress(res: AsyncIterable<Buffer>, onLine: (text: string) => void): Promise<void> {
+  let buffered = '';
+  const handle = (line: string): void => {
+    if (line.trim() === '') return;
+    let message: { error?: string; errorDetail?: { message?: string }; stream?: string; status?: string };
+    try {
+      message = JSON.parse(line) as typeof message;
+    } catch {
+      return;
+    }
+    if (message.error !== undefined) throw new RuntimeFailure(message.errorDetail?.message ?? message.error);
+    const text = (message.stream ?? message.status ?? '').trimEnd();
+    if (text) onLine(text);
+  };
+  for await (const chunk of res) {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) handle(line);
+  }
+  handle(buffered);
+}
+
+export async function pullImage(client: ApiClient, op: Operation, onLine: (text: string) => void): Promise<void> {
+  const ref = op.target;
+  const at = ref.lastIndexOf(':');
+  const tagged = at > ref.lastIndexOf('/');
+  try {
+    const res = await client.open('POST', '/images/create', { query: { fromImage: tagged ? ref.slice(0, at) : ref, tag: tagged ? ref.slice(at + 1) : 'latest' } });
+    await readProgress(res, onLine);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new RuntimeFailure(`service ${op.service}: cannot pull image ${ref}: ${err.message}`, { cause: err });
+    throw new RuntimeFailure(`service ${op.service}: pulling image ${ref} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export async function buildImage(client: ApiClient, op: Operation, onLine: (text: string) => void): Promise<void> {
+  const build = op.build!;
+  // The same packing as `stack build`: .dockerignore honoured, a Dockerfile outside the context sent along.
+  const context = await packBuildContext(build.context, build.dockerfile === undefined ? undefined : resolve(build.context, build.dockerfile));
+  let res;
+  try {
+    res = await client.open('POST', '/build', {
+      query: {
+        t: op.target,
+        dockerfile: context.dockerfile,
+        buildargs: build.args ? JSON.stringify(build.args) : undefined,
+        target: build.target,
+      },
+      rawBody: { stream: context.tar, contentType: 'application/x-tar' },
+    });
+  } catch (err) {
+    if (err instanceof NotFoundError && /page not found/.test(err.message)) {
+      throw new RuntimeFailure(`service ${op.service}: this engine cannot build yet (POST /build is not served): build image ${op.target} another way, or remove "build:"`, { cause: err });
+    }
+    throw new RuntimeFailure(`service ${op.service}: building image ${op.target} failed: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    await readProgress(res, onLine);
+  } catch (err) {
+    throw new RuntimeFailure(`service ${op.service}: building image ${op.target} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
