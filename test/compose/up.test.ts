@@ -308,9 +308,15 @@ services:
     t.match(noBuilder.stderr, 'service app: this engine cannot build yet', 'an engine without POST /build is named as such');
   }
   t.equal((await p.stack('down', '-t', '1')).code, 0);
-  p.write('name: wait\nservices:\n  cache: { image: example.invalid/redis:7 }\n');
+  // A registry address on 127.0.0.1 where nothing listens: the pull fails at once, and no
+  // query leaves this machine.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const deadPort = (closed.address() as { port: number }).port;
+  await new Promise((resolve) => closed.close(resolve));
+  p.write(`name: wait\nservices:\n  cache: { image: "127.0.0.1:${deadPort}/redis:7" }\n`);
   const noPull = await p.stack('up', '-d');
   t.equal(noPull.code, 1);
-  t.match(noPull.stderr, 'service cache: cannot pull image example.invalid/redis:7', 'a pull the engine cannot do names the service and image');
+  t.match(noPull.stderr, `service cache: pulling image 127.0.0.1:${deadPort}/redis:7 failed`, 'a pull the engine cannot do names the service and image');
   await assertNothingLeft(t, h, p);
 });
