@@ -31,6 +31,11 @@ export class BuildService {
   build(request: BuildRequest): Promise<BuildResult> {
     return this.builder.build(request);
   }
+
+  /** The build cache forgets steps whose results were these (removed) images. */
+  forgetImages(manifestDigests: Iterable<string>): Promise<number> {
+    return this.builder.stepCache.forget(manifestDigests);
+  }
 }
 
 class ContainerStepRunner implements StepRunner {
