@@ -38,7 +38,10 @@ export function loadCommand(io: CliIO, command = 'load'): CommandModule<GlobalAr
         source = Readable.from(io.stdin);
       }
       const client = await engineClient(io);
-      const res = await client.open('POST', '/images/load', { query: { quiet: args.quiet ? 1 : 0 }, rawBody: { stream: source, contentType: 'application/x-tar' } });
+      const res = await client.open('POST', '/images/load', { query: { quiet: args.quiet ? 1 : 0 }, rawBody: { stream: source, contentType: 'application/x-tar' } }).catch((err: unknown) => {
+        // The engine answers a refused archive with 400; the archive is at fault, not the command line.
+        throw err instanceof UsageError ? new RuntimeFailure(err.message) : err;
+      });
       let text = '';
       for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
       let failure: string | undefined;
