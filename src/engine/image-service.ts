@@ -41,8 +41,40 @@ export function familiarName(reference: string): string {
   return reference.replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '');
 }
 
+/**
+ * Pulls and loads store blobs before the index names them; collecting garbage then would
+ * delete them. Those run side by side ("shared"); a removal that collects garbage waits
+ * for none to be running and holds new ones back ("exclusive").
+ */
+class StoreGate {
+  private shared = 0;
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private drained: (() => void) | undefined;
+
+  async withShared<T>(work: () => Promise<T>): Promise<T> {
+    await this.exclusive;
+    this.shared++;
+    try {
+      return await work();
+    } finally {
+      if (--this.shared === 0) this.drained?.();
+    }
+  }
+
+  withExclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(async () => {
+      if (this.shared > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = undefined;
+      return work();
+    });
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+}
+
 export class ImageService {
   private readonly tokens = new TokenCache();
+  private readonly gate = new StoreGate();
 
   constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {}
 
@@ -55,14 +87,15 @@ export class ImageService {
   async pull(reference: string, options: { credentials?: RegistryCredentials; platform?: Platform; onProgress?: ProgressSink } = {}): Promise<PullResult> {
     const { domain } = parseReference(reference);
     const shimPath = this.registries.shimPath;
-    return pullImage(this.store, reference, {
-      credentials: await this.credentialsFor(domain, options.credentials),
+    const credentials = await this.credentialsFor(domain, options.credentials);
+    return this.gate.withShared(() => pullImage(this.store, reference, {
+      credentials,
       insecure: this.registries.insecure ?? [],
       tokens: this.tokens,
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
-    });
+    }));
   }
 
   async push(name: string, options: { credentials?: RegistryCredentials; onProgress?: ProgressSink } = {}): Promise<PushResult> {
@@ -173,7 +206,11 @@ export class ImageService {
    * names but stays as an unnamed image until that container is gone (the container still
    * needs its layers: Docker keeps them under the container for the same reason).
    */
-  async remove(nameOrId: string, usedBy: (imageId: string) => ImageUser[], force: boolean): Promise<RemovedImage[]> {
+  remove(nameOrId: string, usedBy: (imageId: string) => ImageUser[], force: boolean): Promise<RemovedImage[]> {
+    return this.gate.withExclusive(() => this.removeNow(nameOrId, usedBy, force));
+  }
+
+  private async removeNow(nameOrId: string, usedBy: (imageId: string) => ImageUser[], force: boolean): Promise<RemovedImage[]> {
     const byReference = await this.store.resolve(nameOrId).catch(() => undefined);
     const image = byReference ?? (await this.find(nameOrId));
     const id = imageId(image);
@@ -213,7 +250,11 @@ export class ImageService {
    * builder's step results among them) or, with `all`, every image no container uses.
    * Returns Docker's report and the manifests that went, so the build cache can forget them.
    */
-  async prune(usedBy: (imageId: string) => ImageUser[], all: boolean): Promise<{ ImagesDeleted: RemovedImage[]; SpaceReclaimed: number; removedManifests: string[] }> {
+  prune(usedBy: (imageId: string) => ImageUser[], all: boolean): Promise<{ ImagesDeleted: RemovedImage[]; SpaceReclaimed: number; removedManifests: string[] }> {
+    return this.gate.withExclusive(() => this.pruneNow(usedBy, all));
+  }
+
+  private async pruneNow(usedBy: (imageId: string) => ImageUser[], all: boolean): Promise<{ ImagesDeleted: RemovedImage[]; SpaceReclaimed: number; removedManifests: string[] }> {
     const entries = await this.store.entries();
     const byId = new Map<string, { named: string[]; manifests: Set<string> }>();
     for (const entry of entries) {
@@ -273,10 +314,10 @@ export class ImageService {
   /** `docker load`: a docker-archive or OCI layout tar (plain or gzip) into the store. */
   async load(source: Readable, onLoaded?: (loaded: LoadedImage) => void): Promise<LoadedImage[]> {
     const shimPath = this.registries.shimPath;
-    return loadArchive(this.store, source, {
+    return this.gate.withShared(() => loadArchive(this.store, source, {
       unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
       ...(onLoaded ? { onLoaded } : {}),
-    });
+    }));
   }
 }
 
