@@ -223,7 +223,7 @@ t.test('rmi and image prune: names, containers, dangling build steps, the build 
   t.notMatch(all.stdout, /busybox:test/, 'but not one a container uses');
   t.same(await cli(['rmi', '-f', 'busybox:test']), { code: 0, stdout: 'Untagged: busybox:test\n', stderr: '' }, 'forced past a stopped container: untagged, kept for the container');
   t.equal((await cli(['start', 'user'])).code, 0, 'and the container still starts');
-  t.equal((await cli(['rm', 'user'])).code, 0);
+  t.equal((await cli(['rm', '-f', 'user'])).code, 0);
   const last = await cli(['image', 'prune', '-f']);
   t.match(last.stdout, /deleted: sha256:/, 'once the container is gone the image is dangling and pruned');
   t.same(await engine.client.call('GET', '/images/json'), [], 'nothing is left');
