@@ -1,7 +1,9 @@
 // `/images/...`: list, inspect, remove and tag images of the engine's store; pull
 // (`POST /images/create`) and push stream Docker's JSON progress lines, and an error once
 // the stream has begun is a line too (`{"errorDetail":{"message"},"error"}`), as Docker
-// does. `POST /auth` checks a login against the registry.
+// does. `POST /auth` checks a login against the registry. Save (`GET /images/get`) streams
+// a tar; load (`POST /images/load`) reads one whole before storing anything; prune removes
+// dangling images and tells the build cache which ones went.
 
 import type { ServerResponse } from 'node:http';
 import { authConfigCredentials, decodeAuthHeader, type AuthConfig, type RegistryCredentials } from '../common/docker-config.js';
@@ -10,10 +12,45 @@ import { familiarName, imageId } from '../engine/image-service.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { parsePlatform } from '../image/registry/platform.js';
 import type { TransferEvent } from '../image/registry/progress.js';
-import { HttpError, queryFlag, readJsonBody, Reply, type Router } from './router.js';
+import { ArchiveError } from '../image/archive/staged-archive.js';
+import { HttpError, parseFilters, queryFlag, readJsonBody, Reply, type Router } from './router.js';
 
 export function addImageRoutes(router: Router, engine: Engine): void {
   router.add('GET', '/images/json', () => engine.images.list());
+
+  router.add('GET', '/images/get', async ({ res, query }) => saveImages(engine, res, query.getAll('names'), query));
+  router.add('GET', '/images/*name/get', async ({ res, params, query }) => saveImages(engine, res, [params.name!], query));
+
+  router.add('POST', '/images/load', async ({ req, res, query }) => {
+    const quiet = queryFlag(query, 'quiet');
+    const lines: string[] = [];
+    let loaded;
+    try {
+      loaded = await engine.images.load(req, (image) => {
+        const names = image.references.map(familiarName);
+        lines.push(...(names.length > 0 ? names.map((n) => `Loaded image: ${n}\n`) : [`Loaded image ID: ${image.id}\n`]));
+      });
+    } catch (err) {
+      // The archive is read whole before anything is stored, so a refusal is still an HTTP error.
+      if (err instanceof ArchiveError) throw new HttpError(400, `the archive was refused, nothing was loaded: ${err.message}`);
+      throw err;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (const line of lines) res.write(`${JSON.stringify({ stream: line })}\n`);
+    if (quiet && loaded.length === 0) res.write(`${JSON.stringify({ stream: 'no images in the archive\n' })}\n`);
+    res.end();
+    return undefined;
+  });
+
+  router.add('POST', '/images/prune', async ({ query }) => {
+    const filters = parseFilters(query);
+    const dangling = filters.get('dangling')?.[0];
+    for (const name of filters.keys()) if (name !== 'dangling') throw new HttpError(400, `image prune: the "${name}" filter is not supported (only dangling)`);
+    const all = dangling === 'false' || dangling === '0';
+    const report = await engine.images.prune((id) => engine.containers.usersOfImage(id), all);
+    await engine.builds.forgetImages(report.removedManifests);
+    return { ImagesDeleted: report.ImagesDeleted.length > 0 ? report.ImagesDeleted : null, SpaceReclaimed: report.SpaceReclaimed };
+  });
 
   router.add('POST', '/images/create', async ({ req, res, query }) => {
     const fromImage = query.get('fromImage');
@@ -85,6 +122,26 @@ export function addImageRoutes(router: Router, engine: Engine): void {
     }
     return { Status: 'Login Succeeded', IdentityToken: '' };
   });
+}
+
+/**
+ * `docker save`: a tar streamed as it is made (`format=oci` for an OCI layout instead of
+ * docker-archive). Unknown names are a 404 before the stream starts; a failure after it is
+ * a cut stream, which the client sees as a broken tar.
+ */
+async function saveImages(engine: Engine, res: ServerResponse, names: string[], query: URLSearchParams): Promise<undefined> {
+  if (names.length === 0) throw new HttpError(400, 'name at least one image to save (names=...)');
+  const format = query.get('format') || 'docker';
+  if (format !== 'docker' && format !== 'oci') throw new HttpError(400, `format "${format}" is not one of docker, oci`);
+  for (const name of names) await engine.images.find(name);
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  try {
+    await engine.images.save(names, format, res);
+  } catch (err) {
+    process.stderr.write(`stackd: save of ${names.join(', ')} failed: ${(err as Error).message}\n`);
+    res.destroy();
+  }
+  return undefined;
 }
 
 /** `fromImage=busybox&tag=1` or `tag=sha256:...` (a digest) as one reference. */

@@ -33,7 +33,7 @@ export function buildCommand(io: CliIO): CommandModule<GlobalArgs, BuildArgs> {
         .option('build-arg', { type: 'string', description: 'A build arg KEY=VALUE, or KEY to take it from the environment (repeatable)' })
         .option('target', { type: 'string', description: 'Build up to this stage' })
         .option('no-cache', { type: 'boolean', description: 'Run every step, not using the build cache' })
-        .option('pull', { type: 'boolean', description: 'Pull base images (this engine cannot pull: it says so and uses its own)' })
+        .option('pull', { type: 'boolean', description: 'Pull base images even when the engine has them (missing ones are always pulled)' })
         .option('label', { type: 'string', description: 'A label KEY=VALUE for the image (repeatable)' })
         .option('quiet', { alias: 'q', type: 'boolean', description: 'Print only the image ID' }) as unknown as Argv<BuildArgs>,
     handler: async (args) => {

@@ -25,6 +25,9 @@ import { loginCommand } from './login.js';
 import { logoutCommand } from './logout.js';
 import { upCommand } from './up.js';
 import { downCommand } from './down.js';
+import { saveCommand } from './save.js';
+import { loadCommand } from './load.js';
+import { rmiCommand } from './rmi.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -56,6 +59,9 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(logoutCommand(io))
     .command(upCommand(io))
     .command(downCommand(io))
+    .command(saveCommand(io))
+    .command(loadCommand(io))
+    .command(rmiCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()
@@ -106,6 +112,9 @@ const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   run: { '-p': '--publish' },
   build: { '-f': '--dockerfile', '--file': '--dockerfile' },
   rm: { '-f': '--force' },
+  rmi: { '-f': '--force' },
+  'image remove': { '-f': '--force' },
+  'image prune': { '-f': '--force' },
   login: { '-p': '--password' },
   logs: { '-f': '--follow' },
   'network ls': { '-f': '--filter' },

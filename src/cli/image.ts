@@ -1,9 +1,16 @@
 // `stack image ...`: make, import, list and remove images in the engine's store. Thin: the
-// work is in src/image; these fill options and print.
+// work is in src/image; these fill options and print. bootstrap, import, ls and rm open the
+// store directly (they work without an engine); save, load, prune, inspect and remove (rmi)
+// go through the engine's API.
 
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
+import { imageInspectCommand } from './image-inspect.js';
+import { imagePruneCommand } from './image-prune.js';
+import { loadCommand } from './load.js';
+import { rmiCommand } from './rmi.js';
+import { saveCommand } from './save.js';
 
 export interface EngineRootArgs extends GlobalArgs {
   root?: string | undefined;
@@ -90,7 +97,12 @@ export function imageCommand(io: CliIO): CommandModule<GlobalArgs, ImageArgs> {
             io.stdout.write(`removed ${a.ref}\n`);
           },
         })
-        .demandCommand(1, 'name an image command: bootstrap, import, ls, rm') as unknown as Argv<ImageArgs>,
+        .command(saveCommand(io) as unknown as CommandModule)
+        .command(loadCommand(io) as unknown as CommandModule)
+        .command(imagePruneCommand(io) as unknown as CommandModule)
+        .command(imageInspectCommand(io) as unknown as CommandModule)
+        .command(rmiCommand(io, 'remove') as unknown as CommandModule)
+        .demandCommand(1, 'name an image command: bootstrap, import, ls, rm, remove, save, load, prune, inspect') as unknown as Argv<ImageArgs>,
     handler: () => undefined,
   };
 }

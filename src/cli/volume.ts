@@ -6,6 +6,7 @@ import { RuntimeFailure, UsageError } from '../common/errors.js';
 import type { VolumeListResponse, VolumePruneResponse, VolumeView } from '../common/volume-api-types.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
+import { confirm } from './confirm.js';
 import type { CliIO } from './io.js';
 import { filtersQuery, keyValues } from './key-values.js';
 import { printTable } from './table.js';
@@ -33,20 +34,6 @@ function bytes(n: number): string {
     i++;
   }
   return `${v.toFixed(3).replace(/\.?0+$/, '')}${units[i]}`;
-}
-
-/** The answer to a yes/no question on the terminal; no terminal means no. */
-async function confirm(io: CliIO, question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  io.stderr.write(`${question} [y/N] `);
-  const line = await new Promise<string>((resolve) => {
-    process.stdin.setEncoding('utf8');
-    process.stdin.once('data', (d: string) => {
-      process.stdin.pause();
-      resolve(d);
-    });
-  });
-  return /^y(es)?$/i.test(line.trim());
 }
 
 export function volumeCommand(io: CliIO): CommandModule<GlobalArgs, VolumeArgs> {

@@ -3,7 +3,8 @@
 // image made through ContainerService, so it gets exactly what any container gets (the
 // default bridge with NAT and the engine's DNS, /etc/hosts and resolv.conf, cgroups, the
 // log file) and no second way of running things exists. The builder then reads the
-// container's overlay upper dir as the step's layer and the container is removed.
+// container's overlay upper dir as the step's layer and the container is removed. Base
+// images the engine lacks are pulled with the engine's registry client (its own logins).
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { Builder, type BuildRequest, type BuildResult, type RunOutcome, type Run
 import { readContainerLog } from './container-logs.js';
 import { containerDir } from './container-record.js';
 import type { ContainerService } from './container-service.js';
-import type { ImageService } from './image-service.js';
+import { familiarName, type ImageService } from './image-service.js';
+import type { ResolvedImage } from '../image/store.js';
 
 /** Label on a build step's container (shown by `ps -a` while it runs, as Docker's are). */
 export const BUILD_STEP_LABEL = 'stack.build.step';
@@ -24,6 +26,7 @@ export class BuildService {
     this.builder = new Builder({
       store: options.images.store,
       findImage: (ref) => options.images.find(ref),
+      pullImage: (ref, say) => pullForBuild(options.images, ref, say),
       runner: new ContainerStepRunner(options.root, options.containers),
     });
   }
@@ -31,6 +34,33 @@ export class BuildService {
   build(request: BuildRequest): Promise<BuildResult> {
     return this.builder.build(request);
   }
+
+  /** The build cache forgets steps whose results were these (removed) images. */
+  forgetImages(manifestDigests: Iterable<string>): Promise<number> {
+    return this.builder.stepCache.forget(manifestDigests);
+  }
+}
+
+/**
+ * Pulls a base image, its progress as the text lines `docker build` shows for one: each
+ * layer's status once per change (not every byte count), then the digest and status.
+ */
+async function pullForBuild(images: ImageService, ref: string, say: (line: string) => void): Promise<ResolvedImage> {
+  const last = new Map<string, string>();
+  const result = await images.pull(ref, {
+    onProgress: (event) => {
+      if (event.kind === 'message') {
+        say(`${event.id ? `${event.id}: ` : ''}${event.text}\n`);
+        return;
+      }
+      if (last.get(event.id) === event.status) return;
+      last.set(event.id, event.status);
+      say(`${event.id}: ${event.status}\n`);
+    },
+  });
+  say(`Digest: ${result.manifestDigest}\n`);
+  say(`Status: ${result.changed ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarName(result.image.reference)}\n`);
+  return result.image;
 }
 
 class ContainerStepRunner implements StepRunner {

@@ -170,8 +170,8 @@ export class ContainerService {
   }
 
   /** Names of the containers created from an image (to refuse removing it). */
-  usersOfImage(id: string): string[] {
-    return this.all().filter((r) => r.Image === id).map((r) => r.Name.slice(1));
+  usersOfImage(id: string): Array<{ name: string; running: boolean }> {
+    return this.all().filter((r) => r.Image === id).map((r) => ({ name: r.Name.slice(1), running: r.State.Status === 'running' || r.State.Status === 'paused' || r.State.Status === 'restarting' }));
   }
 
   private withLock<T>(live: LiveContainer, work: () => Promise<T>): Promise<T> {

@@ -15,6 +15,9 @@ import { pullImage, type PullResult } from '../image/registry/pull.js';
 import { pushImage, type PushResult } from '../image/registry/push.js';
 import { unpackLayer } from '../image/unpack.js';
 import type { ImageStore, ResolvedImage } from '../image/store.js';
+import type { Readable, Writable } from 'node:stream';
+import { loadArchive, type LoadedImage } from '../image/archive/load.js';
+import { saveArchive, type ArchiveFormat, type SaveRequest } from '../image/archive/save.js';
 
 export interface RegistryOptions {
   /** Registries reached over plain HTTP besides loopback ones (host or host:port). */
@@ -38,8 +41,40 @@ export function familiarName(reference: string): string {
   return reference.replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '');
 }
 
+/**
+ * Pulls and loads store blobs before the index names them; collecting garbage then would
+ * delete them. Those run side by side ("shared"); a removal that collects garbage waits
+ * for none to be running and holds new ones back ("exclusive").
+ */
+class StoreGate {
+  private shared = 0;
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private drained: (() => void) | undefined;
+
+  async withShared<T>(work: () => Promise<T>): Promise<T> {
+    await this.exclusive;
+    this.shared++;
+    try {
+      return await work();
+    } finally {
+      if (--this.shared === 0) this.drained?.();
+    }
+  }
+
+  withExclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(async () => {
+      if (this.shared > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = undefined;
+      return work();
+    });
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+}
+
 export class ImageService {
   private readonly tokens = new TokenCache();
+  private readonly gate = new StoreGate();
 
   constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {}
 
@@ -52,14 +87,15 @@ export class ImageService {
   async pull(reference: string, options: { credentials?: RegistryCredentials; platform?: Platform; onProgress?: ProgressSink } = {}): Promise<PullResult> {
     const { domain } = parseReference(reference);
     const shimPath = this.registries.shimPath;
-    return pullImage(this.store, reference, {
-      credentials: await this.credentialsFor(domain, options.credentials),
+    const credentials = await this.credentialsFor(domain, options.credentials);
+    return this.gate.withShared(() => pullImage(this.store, reference, {
+      credentials,
       insecure: this.registries.insecure ?? [],
       tokens: this.tokens,
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
-    });
+    }));
   }
 
   async push(name: string, options: { credentials?: RegistryCredentials; onProgress?: ProgressSink } = {}): Promise<PushResult> {
@@ -163,26 +199,131 @@ export class ImageService {
   }
 
   /**
-   * Removes the name (or, given an ID, every name of that image). Refuses while a
-   * container uses the image unless forced, as Docker does.
+   * `docker rmi`: a name is untagged, and the image deleted once nothing else names it and
+   * no container uses it; an ID deletes the image with all its names. A container using it
+   * (or, by ID, several names) is a conflict unless forced; a running container's image is
+   * never deleted, forced or not. Forced past a stopped container, the image loses its
+   * names but stays as an unnamed image until that container is gone (the container still
+   * needs its layers: Docker keeps them under the container for the same reason).
    */
-  async remove(nameOrId: string, usedBy: (imageId: string) => string[], force: boolean): Promise<Array<{ Untagged?: string; Deleted?: string }>> {
-    const image = await this.find(nameOrId);
+  remove(nameOrId: string, usedBy: (imageId: string) => ImageUser[], force: boolean): Promise<RemovedImage[]> {
+    return this.gate.withExclusive(() => this.removeNow(nameOrId, usedBy, force));
+  }
+
+  private async removeNow(nameOrId: string, usedBy: (imageId: string) => ImageUser[], force: boolean): Promise<RemovedImage[]> {
+    const byReference = await this.store.resolve(nameOrId).catch(() => undefined);
+    const image = byReference ?? (await this.find(nameOrId));
     const id = imageId(image);
+    const tags = await this.namesOf(id, await this.store.entries());
     const users = usedBy(id);
-    if (users.length > 0 && !force) {
-      throw new ConflictError(`image ${nameOrId} is used by container${users.length > 1 ? 's' : ''} ${users.join(', ')}: remove ${users.length > 1 ? 'them' : 'it'} first`);
+    const running = users.filter((u) => u.running);
+    const usedText = (list: ImageUser[]): string => `container${list.length > 1 ? 's' : ''} ${list.map((u) => u.name).join(', ')}`;
+    if (byReference && tags.length > 1) {
+      // Another name stays: only this one goes, whoever uses the image.
+      await this.store.untag(byReference.reference, false);
+      return [{ Untagged: familiarName(byReference.reference) }];
     }
-    const byName = (await this.all()).filter((i) => imageId(i) === id);
-    const names = nameOrId.replace(/^sha256:/, '').match(/^[a-f0-9]{4,64}$/) && !byName.some((i) => i.reference === image.reference && familiarName(i.reference) === nameOrId)
-      ? byName.map((i) => i.reference)
-      : [image.reference];
-    const out: Array<{ Untagged?: string; Deleted?: string }> = [];
-    for (const reference of names) {
-      await this.store.remove(reference);
+    if (!byReference && tags.length > 1 && !force) {
+      throw new ConflictError(`unable to delete ${id.slice(7, 19)} (must be forced): the image is referenced in several repositories (${tags.map(familiarName).join(', ')})`);
+    }
+    if (running.length > 0) {
+      throw new ConflictError(`unable to delete ${byReference ? `"${nameOrId}"` : id.slice(7, 19)}${force ? ' (cannot be forced)' : ''}: the image is in use by running ${usedText(running)}`);
+    }
+    if (users.length > 0 && !force) {
+      throw new ConflictError(`unable to remove ${byReference ? `repository reference "${nameOrId}"` : id.slice(7, 19)} (must force): ${usedText(users)} ${users.length > 1 ? 'use' : 'uses'} the image ${id.slice(7, 19)}; remove ${users.length > 1 ? 'them' : 'it'} first`);
+    }
+    const out: RemovedImage[] = [];
+    for (const reference of tags) {
+      await this.store.untag(reference, users.length > 0);
       out.push({ Untagged: familiarName(reference) });
     }
-    if (byName.length === names.length) out.push({ Deleted: id });
+    if (users.length === 0) {
+      await this.store.dropUnnamed(await this.manifestsOf(id));
+      await this.store.collectGarbage();
+      out.push({ Deleted: id });
+    }
     return out;
   }
+
+  /**
+   * `docker image prune`: deletes dangling images (unnamed, not used by a container: the
+   * builder's step results among them) or, with `all`, every image no container uses.
+   * Returns Docker's report and the manifests that went, so the build cache can forget them.
+   */
+  prune(usedBy: (imageId: string) => ImageUser[], all: boolean): Promise<{ ImagesDeleted: RemovedImage[]; SpaceReclaimed: number; removedManifests: string[] }> {
+    return this.gate.withExclusive(() => this.pruneNow(usedBy, all));
+  }
+
+  private async pruneNow(usedBy: (imageId: string) => ImageUser[], all: boolean): Promise<{ ImagesDeleted: RemovedImage[]; SpaceReclaimed: number; removedManifests: string[] }> {
+    const entries = await this.store.entries();
+    const byId = new Map<string, { named: string[]; manifests: Set<string> }>();
+    for (const entry of entries) {
+      const id = (await this.store.resolveManifest(entry.digest)).manifest.config.digest;
+      const row = byId.get(id) ?? { named: [], manifests: new Set<string>() };
+      if (entry.reference !== undefined) row.named.push(entry.reference);
+      row.manifests.add(entry.digest);
+      byId.set(id, row);
+    }
+    const deleted: RemovedImage[] = [];
+    const removedManifests: string[] = [];
+    for (const [id, row] of byId) {
+      if (usedBy(id).length > 0) continue;
+      if (row.named.length > 0 && !all) continue;
+      for (const reference of row.named) {
+        await this.store.untag(reference, false);
+        deleted.push({ Untagged: familiarName(reference) });
+      }
+      await this.store.dropUnnamed(row.manifests);
+      removedManifests.push(...row.manifests);
+      deleted.push({ Deleted: id });
+    }
+    const { bytes } = await this.store.collectGarbage();
+    return { ImagesDeleted: deleted, SpaceReclaimed: bytes, removedManifests };
+  }
+
+  /** Every name of the image `id`. */
+  private async namesOf(id: string, entries: Array<{ reference: string | undefined; digest: string }>): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of entries) {
+      if (entry.reference === undefined) continue;
+      if ((await this.store.resolveManifest(entry.digest)).manifest.config.digest === id) out.push(entry.reference);
+    }
+    return out;
+  }
+
+  /** Every manifest of the index, named or not, whose config is `id`. */
+  private async manifestsOf(id: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of await this.store.entries()) {
+      if ((await this.store.resolveManifest(entry.digest)).manifest.config.digest === id) out.push(entry.digest);
+    }
+    return out;
+  }
+
+  /** `docker save`: the images `names` name, as one archive written to `out`. */
+  async save(names: readonly string[], format: ArchiveFormat, out: Writable): Promise<void> {
+    const requests: SaveRequest[] = [];
+    for (const name of names) {
+      const byReference = await this.store.resolve(name).catch(() => undefined);
+      const image = byReference ?? (await this.find(name));
+      requests.push({ image, references: byReference ? [byReference.reference] : [] });
+    }
+    await saveArchive(this.store, requests, format, out, familiarName);
+  }
+
+  /** `docker load`: a docker-archive or OCI layout tar (plain or gzip) into the store. */
+  async load(source: Readable, onLoaded?: (loaded: LoadedImage) => void): Promise<LoadedImage[]> {
+    const shimPath = this.registries.shimPath;
+    return this.gate.withShared(() => loadArchive(this.store, source, {
+      unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
+      ...(onLoaded ? { onLoaded } : {}),
+    }));
+  }
 }
+
+export interface ImageUser {
+  name: string;
+  running: boolean;
+}
+
+export type RemovedImage = { Untagged?: string; Deleted?: string };

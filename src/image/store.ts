@@ -259,6 +259,61 @@ export class ImageStore {
     return this.resolve(reference);
   }
 
+  /**
+   * Records a manifest whose bytes came from an archive (`stack load`): kept as they are, so
+   * the image keeps its digest, and named by each of `refs`, or kept unnamed when there are
+   * none. Its config and layer blobs must be stored already.
+   */
+  async putManifestNamed(bytes: Buffer, mediaType: string, refs: readonly string[]): Promise<ResolvedImage> {
+    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
+    for (const d of [manifest.config, ...manifest.layers]) {
+      if (!(await this.hasBlob(d.digest))) throw new NotFoundError(`manifest: blob ${d.digest} is not in the store`);
+    }
+    const blob = await this.putBlob(bytes);
+    const references = refs.map((r) => normalizeReference(r));
+    await this.updateIndex((index) => {
+      index.manifests = index.manifests.filter((m) => {
+        const name = m.annotations?.[REF_NAME];
+        return name === undefined ? m.digest !== blob.digest : !references.includes(name);
+      });
+      const entry = { mediaType, digest: blob.digest, size: blob.size };
+      if (references.length === 0) index.manifests.push(entry);
+      for (const reference of references) index.manifests.push({ ...entry, annotations: { [REF_NAME]: reference } });
+    });
+    return this.resolveManifest(blob.digest, references[0], mediaType);
+  }
+
+  /** Every entry of index.json: named ones with their reference, unnamed ones (build steps, dangling images) without. */
+  async entries(): Promise<Array<{ reference: string | undefined; digest: string; mediaType: string }>> {
+    return (await this.readIndex()).manifests.map((m) => ({ reference: m.annotations?.[REF_NAME], digest: m.digest, mediaType: m.mediaType }));
+  }
+
+  /**
+   * Takes `ref` off the index without collecting garbage; with `keepUnnamed` the image stays
+   * as an unnamed entry (a dangling image a container still uses) when nothing else names it.
+   */
+  async untag(ref: string, keepUnnamed: boolean): Promise<void> {
+    const reference = normalizeReference(ref);
+    let found = false;
+    await this.updateIndex((index) => {
+      const entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === reference);
+      if (!entry) return;
+      found = true;
+      index.manifests = index.manifests.filter((m) => m !== entry);
+      const stillListed = index.manifests.some((m) => m.digest === entry.digest);
+      if (keepUnnamed && !stillListed) index.manifests.push({ mediaType: entry.mediaType, digest: entry.digest, size: entry.size });
+    });
+    if (!found) throw new NotFoundError(`no such image: ${ref} (${reference})`);
+  }
+
+  /** Drops the unnamed index entries of these manifests (dangling images, build steps); names stay. */
+  async dropUnnamed(manifestDigests: Iterable<string>): Promise<void> {
+    const drop = new Set(manifestDigests);
+    await this.updateIndex((index) => {
+      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== undefined || !drop.has(m.digest));
+    });
+  }
+
   /** Gives the image `source` names a second name (`stack tag`). */
   async tag(source: string, target: string): Promise<ResolvedImage> {
     const from = await this.resolve(source);
@@ -383,7 +438,8 @@ export class ImageStore {
     await this.collectGarbage();
   }
 
-  async collectGarbage(): Promise<{ blobs: number; layers: number }> {
+  /** Deletes every blob and unpacked layer no entry of the index uses; `bytes` is what the blobs took. */
+  async collectGarbage(): Promise<{ blobs: number; layers: number; bytes: number }> {
     const index = await this.readIndex();
     const keepBlobs = new Set<string>();
     const keepLayers = new Set<string>();
@@ -396,9 +452,13 @@ export class ImageStore {
       for (const d of config.rootfs.diff_ids) keepLayers.add(digestHex(d));
     }
     let blobs = 0;
+    let bytes = 0;
     for (const name of await readdir(this.blobDir)) {
       if (keepBlobs.has(name)) continue;
-      await unlink(join(this.blobDir, name));
+      bytes += (await stat(join(this.blobDir, name)).catch(() => ({ size: 0 }))).size;
+      await unlink(join(this.blobDir, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
       blobs++;
     }
     let layers = 0;
@@ -409,6 +469,6 @@ export class ImageStore {
       await rm(join(this.layerDir, name), { recursive: true, force: true });
       layers++;
     }
-    return { blobs, layers };
+    return { blobs, layers, bytes };
   }
 }

@@ -4,7 +4,8 @@
 // running anything. RUN steps run in a container the engine makes for them (a StepRunner:
 // the engine's own containers, so they get its bridge network, DNS and NAT); their overlay
 // upper dir becomes the step's layer. COPY and ADD make their layer from the files they
-// copy. Metadata steps (ENV, CMD, ...) add no layer, only a history entry.
+// copy. Metadata steps (ENV, CMD, ...) add no layer, only a history entry. A FROM of an
+// image the engine lacks (or any FROM, with --pull) is pulled through `pullImage`.
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,6 +21,7 @@ import {
   type Dockerfile, type Instruction, type Stage,
 } from './dockerfile.js';
 import { parseDockerignore } from '../../common/dockerignore.js';
+import { NotFoundError } from '../../common/errors.js';
 import { storeLayer, upperDirEntries, type LayerEntry } from './layer-tar.js';
 import { resolveChown, resolveRelative } from './root-paths.js';
 import { expandWord, expandWords, SubstitutionError, type VarLookup } from './shell-words.js';
@@ -87,6 +89,11 @@ export interface BuilderOptions {
   store: ImageStore;
   /** An image by name or ID (the engine's lookup). */
   findImage: (ref: string) => Promise<ResolvedImage>;
+  /**
+   * Pulls a base image from its registry, telling its progress as text lines (the engine's
+   * registry client). Without it, a FROM of a missing image fails.
+   */
+  pullImage?: (ref: string, say: (line: string) => void, signal?: AbortSignal) => Promise<ResolvedImage>;
   runner: StepRunner;
   now?: () => Date;
 }
@@ -258,13 +265,7 @@ class BuildRun {
         cmdSet: false,
       };
     } else {
-      if (this.request.pull) this.say(` ---> [Warning] --pull: this engine cannot pull from registries; using ${baseRef} from its store\n`);
-      let image: ResolvedImage;
-      try {
-        image = await this.builder.deps.findImage(baseRef);
-      } catch (err) {
-        throw new BuildError(`${this.dockerfile.file}:${from.line}: FROM ${baseRef}: ${(err as Error).message} (this engine does not pull: make it with "stack image bootstrap" or "stack image import", or build it first)`, `FROM ${baseRef}`);
-      }
+      const image = await this.baseImage(baseRef, from);
       state = this.stateOf(image);
     }
     this.say(` ---> ${state.image ? state.image.manifest.config.digest.slice(7, 19) : 'scratch'}\n`);
@@ -273,6 +274,43 @@ class BuildRun {
       await this.instruction(state, ins);
     }
     return state;
+  }
+
+  /**
+   * A FROM's base: the engine's own, else pulled (as docker build does); with --pull always
+   * pulled, falling back to the engine's own only when the registry cannot be reached.
+   */
+  private async baseImage(baseRef: string, from: Instruction): Promise<ResolvedImage> {
+    const { findImage, pullImage } = this.builder.deps;
+    const fail = (err: unknown, advice: string): BuildError =>
+      new BuildError(`${this.dockerfile.file}:${from.line}: FROM ${baseRef}: ${(err as Error).message}${advice}`, `FROM ${baseRef}`);
+    const pull = async (): Promise<ResolvedImage> => pullImage!(baseRef, (line) => this.say(line), this.request.signal);
+    if (this.request.pull) {
+      if (!pullImage) {
+        this.say(` ---> [Warning] --pull: this engine cannot pull from registries; using ${baseRef} from its store\n`);
+      } else {
+        try {
+          return await pull();
+        } catch (err) {
+          const own = await findImage(baseRef).catch(() => undefined);
+          if (!own) throw fail(err, '');
+          this.say(` ---> [Warning] --pull: ${(err as Error).message}; using ${baseRef} from the engine's store\n`);
+          return own;
+        }
+      }
+    }
+    try {
+      return await findImage(baseRef);
+    } catch (err) {
+      if (!pullImage || !(err instanceof NotFoundError)) {
+        throw fail(err, pullImage ? '' : ' (make it with "stack image bootstrap" or "stack image import", or build it first)');
+      }
+    }
+    try {
+      return await pull();
+    } catch (err) {
+      throw fail(err, ' (the engine lacks it and could not pull it: make it with "stack image bootstrap", "stack image import" or "stack load", or build it first)');
+    }
   }
 
   private stateOf(image: ResolvedImage): StageState {
