@@ -4,7 +4,8 @@
 // `tar -xzf` of the same bytes into an empty temp dir. Median of BENCH_RUNS (3) each, as MB/s
 // of uncompressed tar and the ratio ours/tar in throughput (the target is >= 0.9). A `sync`
 // before every run keeps one run's writeback out of the next one's time. Needs root (tar
-// and the unpacker both chown); cleans up everything, also on failure.
+// and the unpacker both chown); cleans up everything, also on failure. BENCH_DIR puts the
+// temp dirs elsewhere (e.g. /dev/shm to see the CPU cost without the disk).
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -35,6 +36,7 @@ async function timeOurs(base: string, file: string, diffId: string, i: number): 
   try {
     run('sync', []);
     const started = performance.now();
+    // Read as store.openBlob reads a layer blob.
     await unpackLayerStream(store, createReadStream(file, { highWaterMark: 1 << 20 }), diffId);
     return performance.now() - started;
   } finally {
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
     console.log(`unpack bench skipped: ${reason}`);
     return;
   }
-  const base = mkdtempSync(join(tmpdir(), 'stack-bench-unpack-'));
+  const base = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'stack-bench-unpack-'));
   try {
     const gz = join(base, 'layer.tar.gz');
     const hash = createHash('sha256');
@@ -79,7 +81,8 @@ async function main(): Promise<void> {
       const o = mb / (median(ours) / 1000);
       const t = mb / (median(theirs) / 1000);
       const flag = gzip ? '-xzf' : '-xf ';
-      console.log(`${label.padEnd(9)}  stack unpack ${o.toFixed(1).padStart(6)} MB/s (median ${median(ours).toFixed(0)} ms)   tar ${flag} ${t.toFixed(1).padStart(6)} MB/s (median ${median(theirs).toFixed(0)} ms)   ratio ${(o / t).toFixed(2)}`);
+      const runs = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join('/');
+      console.log(`${label.padEnd(9)}  stack unpack ${o.toFixed(1).padStart(6)} MB/s (${runs(ours)} s)   tar ${flag} ${t.toFixed(1).padStart(6)} MB/s (${runs(theirs)} s)   ratio ${(o / t).toFixed(2)}`);
     }
   } finally {
     rmSync(base, { recursive: true, force: true });
