@@ -194,7 +194,8 @@ export class ImageStore {
   }
 
   openBlob(digest: string): Readable {
-    return createReadStream(this.blobPath(digest));
+    // Blobs are read whole (layer unpack, push): large reads beat the 64 KiB default.
+    return createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
   }
 
   private async readIndex(): Promise<Index> {

@@ -1,17 +1,18 @@
 // Unpacks an image layer (tar or tar+gzip) once into its own directory keyed by diff_id, in
 // the form overlayfs wants: OCI whiteouts become 0:0 character devices and opaque-dir
-// xattrs. What Node cannot do (mknod, setxattr) is batched to `stack-shim fs-apply`, one
-// process per layer. Hostile archives are refused: nothing is ever written outside the
-// layer directory and a failed unpack leaves no layer directory behind.
+// xattrs. Node detects the compression, gunzips, digests the uncompressed bytes (diff_id)
+// and stages and publishes the directory; the extraction itself is `stack-shim unpack`
+// (src/runtime/shim/unpack.c), one process per layer. Hostile archives are refused:
+// nothing is ever written outside the layer directory and a failed unpack leaves no layer
+// directory behind.
 
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, link, lchown, lstat, lutimes, mkdir, open, readFile, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { DEFAULT_SHIM_PATH } from '../runtime/shim-runtime.js';
 import { digestHex, type ImageStore } from './store.js';
 
@@ -78,22 +79,9 @@ export async function unpackLayerStream(store: ImageStore, source: Readable, dif
   await mkdir(stagingDiff, { recursive: true, mode: 0o755 });
   try {
     const hash = createHash('sha256');
-    const hasher = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    const writer = new LayerWriter(stagingDiff, options.warn ?? (() => undefined));
-    const extract = tar.extract();
-    extract.on('entry', (header, stream, next) => {
-      writer.entry(header, stream as unknown as EntryBody).then(() => next(), (err: unknown) => next(err instanceof Error ? err : new Error(String(err))));
-    });
-    await pipeline(await decompressed(source), hasher, extract);
+    await extractWithShim(options.shimPath ?? DEFAULT_SHIM_PATH, stagingDiff, await decompressed(source), hash, options.warn ?? (() => undefined));
     const actual = `sha256:${hash.digest('hex')}`;
     if (actual !== diffId) throw new Error(`layer diff_id mismatch: expected ${diffId}, got ${actual}`);
-    await runFsApply(options.shimPath ?? DEFAULT_SHIM_PATH, stagingDiff, writer.ops);
-    await writer.finishDirectories();
     const linkName = randomBytes(13).toString('base64url').replace(/[-_]/g, 'x').slice(0, 16).toUpperCase();
     await writeFile(join(staging, 'link'), linkName);
     try {
@@ -114,6 +102,47 @@ export async function unpackLayerStream(store: ImageStore, source: Readable, dif
   }
 }
 
+/** `stack-shim unpack` exits with this when it refused the archive (the reason on stderr). */
+const SHIM_REFUSED = 3;
+const SHIM_PREFIX = 'stack-shim unpack: ';
+const SHIM_WARNING_PREFIX = `${SHIM_PREFIX}warning: `;
+
+/**
+ * Pipes the uncompressed tar through the digest into `stack-shim unpack DIR`, one process
+ * per layer: the extraction itself is a tight loop of openat/write/fchown calls that Node
+ * would pay a libuv round trip for, per call.
+ */
+async function extractWithShim(shim: string, dir: string, tarStream: Readable, hash: Hash, warn: (message: string) => void): Promise<void> {
+  const child = spawn(shim, ['unpack', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const exited = new Promise<string | number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  // A second 'data' listener sees every chunk the pipe writes, without a Transform's
+  // per-chunk cost. The shim reads to the end of its input even after the archive's end
+  // blocks, so a success means the digest covers every byte; a refusal ends it early
+  // (EPIPE here).
+  tarStream.on('data', (chunk: Buffer) => hash.update(chunk));
+  const fed = pipeline(tarStream, child.stdin).then(() => undefined, (err: unknown) => err as Error);
+  const [status, feedError] = await Promise.all([exited, fed]);
+  let reason = '';
+  for (const line of stderr.split('\n')) {
+    if (line.startsWith(SHIM_WARNING_PREFIX)) warn(line.slice(SHIM_WARNING_PREFIX.length));
+    else if (line !== '') reason = line.startsWith(SHIM_PREFIX) ? line.slice(SHIM_PREFIX.length) : line;
+  }
+  if (status === SHIM_REFUSED) throw new UnsafeLayerError(reason);
+  // A failing source (network, corrupt gzip) cuts the shim's input short: report the cause.
+  if (feedError && !(status !== 0 && isBrokenPipe(feedError))) throw feedError;
+  if (status !== 0) throw new Error(`stack-shim unpack failed (exit ${status}): ${reason}`);
+}
+
+function isBrokenPipe(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
+}
+
 /**
  * Peeks at the first bytes: gzip gets a gunzip, zstd is refused, anything else is tar.
  * Returns the stream to read the uncompressed tar from.
@@ -132,7 +161,9 @@ export async function decompressed(source: Readable): Promise<Readable> {
   }
   const raw = Readable.from(replay(), { objectMode: false });
   if (head[0] === 0x1f && head[1] === 0x8b) {
-    const gunzip = createGunzip();
+    // 1 MiB output chunks instead of zlib's 16 KiB: a layer is hundreds of MB, and per-chunk
+    // stream overhead made gunzip three times slower than the inflate itself.
+    const gunzip = createGunzip({ chunkSize: 1 << 20 });
     raw.on('error', (err) => gunzip.destroy(err));
     return raw.pipe(gunzip);
   }
@@ -147,196 +178,10 @@ function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
 }
 
-type TarHeader = tar.Header;
-/** An entry's body as tar-stream (streamx) hands it over. */
-type EntryBody = AsyncIterable<Buffer> & { resume(): unknown };
-
-interface DirMeta { path: string; mode: number; uid: number; gid: number; mtime: Date }
-
-/** Applies tar entries to a layer directory, refusing anything that would escape it. */
-class LayerWriter {
-  readonly ops: Buffer[] = [];
-  private readonly dirs = new Map<string, DirMeta>();
-
-  constructor(private readonly root: string, private readonly warn: (message: string) => void) {}
-
-  async entry(header: TarHeader, body: EntryBody): Promise<void> {
-    try {
-      await this.apply(header, body);
-    } finally {
-      body.resume();
-    }
-  }
-
-  private async apply(header: TarHeader, body: EntryBody): Promise<void> {
-    const parts = safeParts(header.name);
-    if (parts.length === 0) {
-      if (header.type === 'directory') this.rememberDir('', header);
-      return;
-    }
-    const name = parts[parts.length - 1] ?? '';
-    const parentParts = parts.slice(0, -1);
-    const parentDir = await this.ensureParent(parentParts, header.name);
-    const rel = parts.join('/');
-    const path = join(this.root, rel);
-
-    if (name === '.wh..wh..opq') {
-      if (parentParts.length > 0) this.op('opaque', parentParts.join('/'));
-      return;
-    }
-    if (name.startsWith('.wh.')) {
-      const hidden = name.slice(4);
-      if (hidden === '' || hidden === '.' || hidden === '..') throw new UnsafeLayerError(`refusing whiteout "${header.name}"`);
-      await removeExisting(join(parentDir, hidden));
-      this.op('whiteout', [...parentParts, hidden].join('/'));
-      return;
-    }
-    const uid = header.uid ?? 0;
-    const gid = header.gid ?? 0;
-    const mode = (header.mode ?? 0o644) & 0o7777;
-    const mtime = header.mtime ?? new Date(0);
-    switch (header.type) {
-      case 'directory': {
-        const st = await lstat(path).catch(() => undefined);
-        if (st && !st.isDirectory()) await unlink(path);
-        if (!st || !st.isDirectory()) await mkdir(path, { mode: 0o700 });
-        this.rememberDir(rel, header);
-        break;
-      }
-      case 'file':
-      case 'contiguous-file': {
-        await removeExisting(path);
-        // O_EXCL|O_NOFOLLOW: never write through anything already there.
-        const fh = await open(path, 'wx', 0o600);
-        try {
-          for await (const chunk of body) await fh.write(chunk);
-        } finally {
-          await fh.close();
-        }
-        await lchown(path, uid, gid);
-        await chmod(path, mode); // after chown, which clears setuid
-        await utimes(path, mtime, mtime);
-        break;
-      }
-      case 'symlink': {
-        await removeExisting(path);
-        await symlink(header.linkname ?? '', path);
-        await lchown(path, uid, gid);
-        await lutimes(path, mtime, mtime);
-        break;
-      }
-      case 'link': {
-        const targetParts = safeParts(header.linkname ?? '');
-        if (targetParts.length === 0) throw new UnsafeLayerError(`refusing hardlink "${header.name}" to the layer root`);
-        await this.checkNoSymlinkParents(targetParts.slice(0, -1), header.linkname ?? '');
-        const target = join(this.root, targetParts.join('/'));
-        const st = await lstat(target).catch(() => undefined);
-        if (!st) throw new UnsafeLayerError(`refusing hardlink "${header.name}": target "${header.linkname}" is not in this layer`);
-        if (st.isDirectory()) throw new UnsafeLayerError(`refusing hardlink "${header.name}" to directory "${header.linkname}"`);
-        await removeExisting(path);
-        // link(2) does not follow a symlink target, so the new name can only alias an entry of this layer.
-        await link(target, path);
-        break;
-      }
-      case 'character-device':
-      case 'block-device': {
-        if (header.type === 'character-device' && (header.devmajor ?? 0) === 0 && (header.devminor ?? 0) === 0) {
-          await removeExisting(path);
-          this.op('whiteout', rel);
-          break;
-        }
-        this.warn(`skipping device node "${header.name}" (the runtime provides /dev)`);
-        return;
-      }
-      case 'fifo': {
-        await removeExisting(path);
-        this.op('fifo', rel, mode.toString(8), String(uid), String(gid));
-        break;
-      }
-      default:
-        this.warn(`skipping "${header.name}" of unsupported type ${header.type ?? 'unknown'}`);
-        return;
-    }
-    const pax = (header.pax ?? {}) as Record<string, unknown>;
-    for (const [key, value] of Object.entries(pax)) {
-      if (!key.startsWith('SCHILY.xattr.') || typeof value !== 'string') continue;
-      this.op('xattr', rel, key.slice('SCHILY.xattr.'.length), Buffer.from(value, 'latin1').toString('hex'));
-    }
-  }
-
-  private rememberDir(rel: string, header: TarHeader): void {
-    this.dirs.set(rel, { path: join(this.root, rel), mode: (header.mode ?? 0o755) & 0o7777, uid: header.uid ?? 0, gid: header.gid ?? 0, mtime: header.mtime ?? new Date(0) });
-  }
-
-  private op(...fields: string[]): void {
-    for (const f of fields) {
-      if (f.includes('\0')) throw new UnsafeLayerError('refusing a name containing NUL');
-    }
-    this.ops.push(Buffer.from(fields.map((f) => `${f}\0`).join(''), 'utf8'));
-  }
-
-  /** Makes missing parents; refuses when a parent is a symlink or not a directory. */
-  private async ensureParent(parts: string[], entryName: string): Promise<string> {
-    let dir = this.root;
-    for (const part of parts) {
-      dir = join(dir, part);
-      const st = await lstat(dir).catch(() => undefined);
-      if (!st) {
-        await mkdir(dir, { mode: 0o755 });
-        continue;
-      }
-      if (st.isSymbolicLink()) throw new UnsafeLayerError(`refusing "${entryName}": it would be written through the symlink "${part}"`);
-      if (!st.isDirectory()) throw new UnsafeLayerError(`refusing "${entryName}": "${part}" is not a directory`);
-    }
-    return dir;
-  }
-
-  private async checkNoSymlinkParents(parts: string[], linkName: string): Promise<void> {
-    let dir = this.root;
-    for (const part of parts) {
-      dir = join(dir, part);
-      const st = await lstat(dir).catch(() => undefined);
-      if (st?.isSymbolicLink()) throw new UnsafeLayerError(`refusing hardlink to "${linkName}": it goes through the symlink "${part}"`);
-    }
-  }
-
-  /** Directory modes and mtimes last: writing their children would change them. Deepest first. */
-  async finishDirectories(): Promise<void> {
-    const dirs = [...this.dirs.values()].sort((a, b) => b.path.length - a.path.length);
-    for (const d of dirs) {
-      await lchown(d.path, d.uid, d.gid);
-      await chmod(d.path, d.mode);
-      await utimes(d.path, d.mtime, d.mtime);
-    }
-  }
-}
-
 /** Splits an archive path into components, refusing absolute paths and `..`. */
 export function safeParts(name: string): string[] {
   if (name.startsWith('/')) throw new UnsafeLayerError(`refusing absolute path "${name}"`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new UnsafeLayerError(`refusing path with "..": "${name}"`);
   return parts;
-}
-
-async function removeExisting(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) return;
-  if (st.isDirectory()) await rm(path, { recursive: true });
-  else await unlink(path);
-}
-
-/** Feeds the batched mknod/setxattr operations to `stack-shim fs-apply <dir>`. */
-async function runFsApply(shim: string, dir: string, ops: Buffer[]): Promise<void> {
-  if (ops.length === 0) return;
-  const child = spawn(shim, ['fs-apply', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const done = new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve(code ?? 1));
-  });
-  child.stdin.end(Buffer.concat(ops));
-  const code = await done;
-  if (code !== 0) throw new Error(`stack-shim fs-apply failed (exit ${code}): ${stderr.trim()}`);
 }

@@ -56,7 +56,8 @@ static void usage(void)
 	      "       stack-shim exec --state FILE --process FILE [-t [--rows N --cols N] [--size-file FILE]]\n"
 	      "       stack-shim delete --state FILE [--force]\n"
 	      "       stack-shim net-attach < JSON\n"
-	      "       stack-shim net-detach < JSON\n", stderr);
+	      "       stack-shim net-detach < JSON\n"
+	      "       stack-shim unpack DIR < UNCOMPRESSED-TAR\n", stderr);
 	exit(2);
 }
 
@@ -805,7 +806,7 @@ int main(int argc, char **argv)
 		return command_net(argc, argv, NET_CONFIG_ATTACH);
 	if (strcmp(argv[1], "net-detach") == 0)
 		return command_net(argc, argv, NET_CONFIG_DETACH);
-	if (strcmp(argv[1], "fs-apply") == 0) { int command_fs_apply(int, char **); return command_fs_apply(argc, argv); }
+	if (strcmp(argv[1], "unpack") == 0) { int command_unpack(int, char **); return command_unpack(argc, argv); }
 	usage();
 	return 2;
 }
