@@ -5,7 +5,7 @@
 // Needs root and busybox-static. Everything is cleaned up, also on failure.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngine } from '../src/api/stackd.js';
@@ -13,21 +13,9 @@ import { ApiClient } from '../src/client/api-client.js';
 import { packBuildContext } from '../src/client/build-context.js';
 import { makeBusyboxImage } from '../src/image/bootstrap.js';
 import { ImageStore } from '../src/image/store.js';
-import { firewallTag, type NetworkRecord } from '../src/engine/network-service.js';
+import { firewallTag, sweepNetworkKernelObjects } from '../src/engine/network-service.js';
 import { Firewall } from '../src/network/firewall.js';
-import { bridgeName, deleteBridge } from '../src/network/links.js';
 
-/** The default bridge the engine made for the RUN steps: its rules and the link go with the bench. */
-async function removeBridges(root: string): Promise<void> {
-  const dir = join(root, 'networks');
-  const firewall = new Firewall({ tag: firewallTag(root) });
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as NetworkRecord;
-    if (!record.Subnet) continue;
-    await firewall.removeNetwork({ id: record.Id, bridge: bridgeName(record.Id), subnet: record.Subnet, gateway: record.Gateway, internal: record.Internal }).catch(() => undefined);
-    await deleteBridge(bridgeName(record.Id)).catch(() => undefined);
-  }
-}
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -75,7 +63,7 @@ async function main(): Promise<void> {
     console.log(`build: no-change rebuild, median of ${RUNS}: ${m.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}; target < 200 ms: ${m < 200 ? 'met' : 'NOT met'})`);
   } finally {
     await engine.stop();
-    await removeBridges(paths.root).catch(() => undefined);
+    await sweepNetworkKernelObjects(paths.root, new Firewall({ tag: firewallTag(paths.root) })).catch(() => undefined);
     const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(base));
     for (const p of mounts.reverse()) execFileSync('umount', ['-l', p]);
     rmSync(base, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
 import { writeFileAtomic } from '../image/store.js';
 import { runCommand, type CommandRunner } from '../network/command.js';
 import type { DnsServer } from '../network/dns-server.js';
-import type { Firewall } from '../network/firewall.js';
+import type { BridgeNetwork, Firewall } from '../network/firewall.js';
 import { hostSubnets } from '../network/host-subnets.js';
 import {
   allocateAddress, contains, defaultGateway, formatSubnet, isHostAddress, overlaps, parseSubnet, pickSubnet, type Subnet,
@@ -307,8 +307,8 @@ export class NetworkService {
     return subnet;
   }
 
-  firewallView(record: NetworkRecord): { id: string; bridge: string; subnet: string; gateway: string; internal: boolean } {
-    return { id: record.Id, bridge: bridgeName(record.Id), subnet: record.Subnet, gateway: record.Gateway, internal: record.Internal };
+  firewallView(record: NetworkRecord): BridgeNetwork {
+    return firewallView(record);
   }
 
   /** Removes every network's kernel objects and user networks' records (an engine being wiped, e.g. by a test). */
@@ -399,4 +399,25 @@ export function firewallTag(root: string): string {
 /** A stable endpoint ID for (network, container), as Docker shows one per attachment. */
 export function endpointId(networkId: string, containerId: string): string {
   return createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
+}
+
+/** A network as the firewall sees it. */
+function firewallView(record: NetworkRecord): BridgeNetwork {
+  return { id: record.Id, bridge: bridgeName(record.Id), subnet: record.Subnet, gateway: record.Gateway, internal: record.Internal };
+}
+
+/**
+ * Takes what an engine's networks made in the kernel (bridges, rules) out again, from its
+ * records on disk, with no engine running: for a test or bench that stopped its engine, or
+ * one that died half-way. The records stay.
+ */
+export async function sweepNetworkKernelObjects(root: string, firewall: Firewall): Promise<void> {
+  const dir = join(root, 'networks');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  for (const file of files.filter((f) => f.endsWith('.json'))) {
+    const record = JSON.parse(await readFile(join(dir, file), 'utf8')) as NetworkRecord;
+    if (!record.Subnet) continue;
+    await firewall.removeNetwork(firewallView(record)).catch(() => undefined);
+    await deleteBridge(bridgeName(record.Id)).catch(() => undefined);
+  }
 }

@@ -224,14 +224,7 @@ export class ImageStore {
     for (const layer of layers) {
       if (!(await this.hasBlob(layer.digest))) throw new NotFoundError(`layer blob ${layer.digest} is not in the store`);
     }
-    const configBlob = await this.putBlob(JSON.stringify(config));
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: MEDIA_MANIFEST,
-      config: { mediaType: MEDIA_CONFIG, digest: configBlob.digest, size: configBlob.size },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    };
-    const manifestBlob = await this.putBlob(JSON.stringify(manifest));
+    const manifestBlob = await this.putManifestFor(layers, config);
     await this.updateIndex((index) => {
       index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== reference);
       index.manifests.push({
@@ -357,11 +350,8 @@ export class ImageStore {
     }
   }
 
-  /**
-   * Records an image without a name: a build step's result, kept (and its blobs kept by
-   * collectGarbage) as an unnamed entry of index.json, found by its ID or manifest digest.
-   */
-  async putUntagged(layers: Descriptor[], config: ImageConfig): Promise<ResolvedImage> {
+  /** Stores the config and an image manifest over `layers` (already stored); returns the manifest blob. */
+  private async putManifestFor(layers: Descriptor[], config: ImageConfig): Promise<{ digest: string; size: number }> {
     const configBlob = await this.putBlob(JSON.stringify(config));
     const manifest: Manifest = {
       schemaVersion: 2,
@@ -369,7 +359,15 @@ export class ImageStore {
       config: { mediaType: MEDIA_CONFIG, digest: configBlob.digest, size: configBlob.size },
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     };
-    const manifestBlob = await this.putBlob(JSON.stringify(manifest));
+    return this.putBlob(JSON.stringify(manifest));
+  }
+
+  /**
+   * Records an image without a name: a build step's result, kept (and its blobs kept by
+   * collectGarbage) as an unnamed entry of index.json, found by its ID or manifest digest.
+   */
+  async putUntagged(layers: Descriptor[], config: ImageConfig): Promise<ResolvedImage> {
+    const manifestBlob = await this.putManifestFor(layers, config);
     await this.updateIndex((index) => {
       if (index.manifests.some((m) => m.digest === manifestBlob.digest && m.annotations?.[REF_NAME] === undefined)) return;
       index.manifests.push({ mediaType: MEDIA_MANIFEST, digest: manifestBlob.digest, size: manifestBlob.size });

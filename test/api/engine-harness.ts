@@ -4,7 +4,7 @@
 // test fails.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,9 +14,8 @@ import type { EnginePaths } from '../../src/common/engine-paths.js';
 import { makeBusyboxImage } from '../../src/image/bootstrap.js';
 import { ImageStore } from '../../src/image/store.js';
 import { DEFAULT_SHIM_PATH } from '../../src/runtime/shim-runtime.js';
-import { firewallTag, type NetworkRecord } from '../../src/engine/network-service.js';
+import { firewallTag, sweepNetworkKernelObjects } from '../../src/engine/network-service.js';
 import { Firewall } from '../../src/network/firewall.js';
-import { bridgeName, deleteBridge } from '../../src/network/links.js';
 
 export const BUSYBOX_IMAGE = 'busybox:test';
 const STACKD = resolve(import.meta.dirname, '../../../bin/stackd.js');
@@ -84,7 +83,7 @@ export async function makeEngineHarness(name: string, options: { inProcess?: boo
         // The engine is gone: the sweep below still unmounts and removes everything.
       }
       await harness.stopEngine();
-      await sweepNetworks(paths.root);
+      await sweepNetworkKernelObjects(paths.root, new Firewall({ tag: firewallTag(paths.root) }));
       const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(base));
       for (const m of mounts.reverse()) execFileSync('umount', ['-l', m]);
       rmSync(base, { recursive: true, force: true });
@@ -94,15 +93,3 @@ export async function makeEngineHarness(name: string, options: { inProcess?: boo
   return harness;
 }
 
-/** Whatever of the engine's networks is still in the kernel (a test that failed half-way): bridges, veths, rules. */
-async function sweepNetworks(root: string): Promise<void> {
-  const dir = join(root, 'networks');
-  if (!existsSync(dir)) return;
-  const firewall = new Firewall({ tag: firewallTag(root) });
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    const record = JSON.parse(readFileSync(join(dir, file), 'utf8')) as NetworkRecord;
-    if (!record.Subnet) continue;
-    await firewall.removeNetwork({ id: record.Id, bridge: bridgeName(record.Id), subnet: record.Subnet, gateway: record.Gateway, internal: record.Internal }).catch(() => undefined);
-    await deleteBridge(bridgeName(record.Id)).catch(() => undefined);
-  }
-}
