@@ -2,9 +2,11 @@
 // busybox image against a private in-process engine: a full build (--no-cache) and a
 // no-change rebuild (all cache hits; the target is a median under 200 ms), each timed
 // from packing the context to the last line of the answer, as `stack build` does it.
-// Needs root and busybox-static. Everything is cleaned up, also on failure.
+// Then the same Dockerfile and context under Debian's docker.io (`DOCKER_BUILDKIT=0 docker
+// build --network none`, a private dockerd, the same busybox imported as its base), when
+// dockerd can run here. Needs root and busybox-static. Everything is cleaned up, also on failure.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { makeBusyboxImage } from '../src/image/bootstrap.js';
 import { ImageStore } from '../src/image/store.js';
 import { firewallTag, sweepNetworkKernelObjects } from '../src/engine/network-service.js';
 import { Firewall } from '../src/network/firewall.js';
+import { DOCKER_CLI, ensureDocker, importBusyboxImage, startPrivateDockerd, stopDockerd } from './docker-peer.js';
 
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
     const ctx = join(base, 'ctx');
     mkdirSync(join(ctx, 'src'), { recursive: true });
     for (let i = 0; i < 20; i++) writeFileSync(join(ctx, 'src', `file${i}.txt`), `content ${i}\n`.repeat(100));
-    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox:test\nENV APP=/app\nWORKDIR /app\nCOPY src/ ./src/\nRUN ls src | wc -l > count\nCMD ["cat", "count"]\n');
+    writeFileSync(join(ctx, 'Dockerfile'), 'ARG BASE=busybox:test\nFROM ${BASE}\nENV APP=/app\nWORKDIR /app\nCOPY src/ ./src/\nRUN ls src | wc -l > count\nCMD ["cat", "count"]\n');
     const client = new ApiClient(paths.socket);
     const full = await build(client, ctx, true);
     console.log(`build: full build (no cache, one RUN): ${full.ms.toFixed(0)} ms`);
@@ -61,12 +64,44 @@ async function main(): Promise<void> {
     }
     const m = median(times);
     console.log(`build: no-change rebuild, median of ${RUNS}: ${m.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}; target < 200 ms: ${m < 200 ? 'met' : 'NOT met'})`);
-  } finally {
     await engine.stop();
+    await dockerBuilds(base, ctx, full.ms, m);
+  } finally {
+    await engine.stop().catch(() => undefined);
     await sweepNetworkKernelObjects(paths.root, new Firewall({ tag: firewallTag(paths.root) })).catch(() => undefined);
     const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(base));
     for (const p of mounts.reverse()) execFileSync('umount', ['-l', p]);
     rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** The same Dockerfile under Docker's classic builder, beside our figures. */
+async function dockerBuilds(base: string, ctx: string, ourFull: number, ourRebuild: number): Promise<void> {
+  const missing = ensureDocker();
+  if (missing) {
+    console.log(`docker build: skipped (${missing})`);
+    return;
+  }
+  const dockerBase = join(base, 'docker');
+  mkdirSync(dockerBase);
+  const { dockerd, env, version } = await startPrivateDockerd(dockerBase);
+  try {
+    importBusyboxImage(env, dockerBase, 'stack-bench-busybox:latest');
+    const buildEnv = { ...env, DOCKER_BUILDKIT: '0' };
+    const docker = (noCache: boolean): number => {
+      const started = performance.now();
+      const r = spawnSync(DOCKER_CLI, ['build', '--network', 'none', '--build-arg', 'BASE=stack-bench-busybox:latest', ...(noCache ? ['--no-cache'] : []), '-t', 'bench:1', ctx], { env: buildEnv, encoding: 'utf8', timeout: 120_000 });
+      if (r.status !== 0) throw new Error(`docker build failed: ${r.stderr.trim()}`);
+      return performance.now() - started;
+    };
+    const full = docker(true);
+    const rebuilds: number[] = [];
+    for (let i = 0; i < RUNS; i++) rebuilds.push(docker(false));
+    const m = median(rebuilds);
+    console.log(`docker build (${version}, classic builder): full ${full.toFixed(0)} ms, no-change rebuild median ${m.toFixed(1)} ms`);
+    console.log(`ratio stack / docker: full ${(ourFull / full).toFixed(2)}, no-change rebuild ${(ourRebuild / m).toFixed(2)}`);
+  } finally {
+    await stopDockerd(dockerd);
   }
 }
 

@@ -1,4 +1,4 @@
-// Benchmark: `stack run --rm busybox:test true` through CLI -> engine -> shim against
+// Benchmark: `stack run --rm --network none busybox:test true` through CLI -> engine -> shim against
 // `docker run --rm --network none IMG true` under Debian's docker.io, in one run, plus the
 // idle RSS of each engine. Our engine is a private stackd started once before timing; the
 // same container lifecycle is also timed through the API alone (create, wait, start,
@@ -9,14 +9,14 @@
 // Everything (engines, mounts, temp dirs) is cleaned up, also on failure or SIGINT.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, copyFileSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeBusyboxImage } from '../src/image/bootstrap.js';
 import { ImageStore } from '../src/image/store.js';
 import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
+import { DOCKER_CLI, ensureDocker, http, importBusyboxImage, startPrivateDockerd, waitForPing, type HttpReply } from './docker-peer.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const WARMUP = 2;
@@ -25,9 +25,6 @@ const DOCKER_IMAGE = 'stack-bench-busybox:latest';
 const REPO = resolve(import.meta.dirname, '../..');
 const STACK_CLI = join(REPO, 'bin/stack.js');
 const STACKD = join(REPO, 'bin/stackd.js');
-const DOCKERD = '/usr/sbin/dockerd';
-// Debian's client, matching its daemon; /usr/local/bin/docker is a different, newer CLI.
-const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
 interface Stats {
   median: number;
@@ -41,62 +38,11 @@ function stats(xs: number[]): Stats {
   return { median: at(0.5), p90: at(0.9), min: s[0]! };
 }
 
-// --- a tiny HTTP client over a Unix socket -------------------------------------------
 
-interface HttpReply {
-  status: number;
-  body: string;
-}
 
-function http(socket: string, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<HttpReply> {
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolvePromise, reject) => {
-    const req = request({
-      socketPath: socket,
-      method,
-      path,
-      headers: data === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
-      timeout: timeoutMs,
-    });
-    req.once('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
-    req.once('error', reject);
-    req.once('response', (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('error', reject);
-      res.once('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.end(data);
-  });
-}
 
-async function ping(socket: string): Promise<boolean> {
-  try {
-    return (await http(socket, 'GET', '/_ping', undefined, 2_000)).status === 200;
-  } catch {
-    return false;
-  }
-}
 
-async function waitForPing(socket: string, child: ChildProcess, what: string, timeoutMs: number, logFile?: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before serving${logFile ? `: ${tail(logFile)}` : ''}`);
-    }
-    if (await ping(socket)) return;
-    await sleep(25);
-  }
-  throw new Error(`${what} did not answer on ${socket} within ${timeoutMs} ms${logFile ? `: ${tail(logFile)}` : ''}`);
-}
 
-function tail(file: string, lines = 6): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 function expectStatus(r: HttpReply, ok: number[], what: string): void {
   if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${r.body.trim()}`);
@@ -104,7 +50,7 @@ function expectStatus(r: HttpReply, ok: number[], what: string): void {
 
 /** One container through the API alone: create, wait (armed before start), start, delete. */
 async function apiRunOnce(socket: string): Promise<void> {
-  const created = await http(socket, 'POST', '/v1.41/containers/create', { Image: IMAGE, Cmd: ['true'] });
+  const created = await http(socket, 'POST', '/v1.41/containers/create', { Image: IMAGE, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
   expectStatus(created, [201], 'create');
   const id = (JSON.parse(created.body) as { Id: string }).Id;
   try {
@@ -228,7 +174,8 @@ async function benchStack(base: string, state: { stackd?: ChildProcess; dockerd?
   await waitForPing(socket, stackd, 'stackd', 15_000, log);
 
   const env: NodeJS.ProcessEnv = { ...process.env, STACK_ROOT: root, STACK_RUN_ROOT: runRoot, STACK_SOCKET: socket, STACK_NO_AUTOSTART: '1' };
-  const cliArgs = [STACK_CLI, 'run', '--rm', IMAGE, 'true'];
+  // --network none on both sides, as docker's column: what a bridge attachment adds is bench/network's.
+  const cliArgs = [STACK_CLI, 'run', '--rm', '--network', 'none', IMAGE, 'true'];
   for (let i = 0; i < WARMUP; i++) {
     timeCommand(process.execPath, cliArgs, env, 'stack run (warm-up)');
     await apiRunOnce(socket);
@@ -260,69 +207,10 @@ interface DockerResult {
   version: string;
 }
 
-function ensureDocker(): string | undefined {
-  if (existsSync(DOCKERD) && existsSync('/usr/bin/containerd')) return undefined;
-  console.log('docker.io is not installed: apt-get install -y docker.io ...');
-  const r = spawnSync('apt-get', ['install', '-y', 'docker.io'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-  if (r.status !== 0) return `apt-get install -y docker.io failed (exit ${r.status ?? r.signal}): ${String(r.stderr).trim().split('\n').slice(-3).join(' / ')}`;
-  if (!existsSync(DOCKERD)) return `${DOCKERD} is still missing after installing docker.io`;
-  return undefined;
-}
-
-/** A busybox rootfs tarball (busybox + applet symlinks), built with tar(1). */
-function busyboxRootfsTar(base: string): string {
-  const dir = join(base, 'bb-rootfs');
-  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root']) mkdirSync(join(dir, d), { recursive: true });
-  copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
-  const list = spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' });
-  for (const applet of list.stdout.split('\n')) if (applet && applet !== 'busybox') symlinkSync('busybox', join(dir, 'bin', applet));
-  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
-  const out = join(base, 'bb-rootfs.tar');
-  const r = spawnSync('tar', ['-C', dir, '--numeric-owner', '--owner=0', '--group=0', '-cf', out, '.'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
-  return out;
-}
-
 async function benchDocker(base: string, state: { stackd?: ChildProcess; dockerd?: ChildProcess }): Promise<DockerResult> {
-  const dataRoot = join(base, 'data');
-  const execRoot = join(base, 'exec');
-  const socket = join(base, 'docker.sock');
-  const config = join(base, 'daemon.json');
-  const clientConfig = join(base, 'client');
-  for (const d of [dataRoot, execRoot, clientConfig]) mkdirSync(d, { recursive: true });
-  writeFileSync(config, '{}\n');
-  const log = join(base, 'dockerd.log');
-  const logFd = openSync(log, 'a');
-  const dockerd = spawn(
-    DOCKERD,
-    [
-      '--config-file', config,
-      '--data-root', dataRoot,
-      '--exec-root', execRoot,
-      '--pidfile', join(base, 'dockerd.pid'),
-      '-H', `unix://${socket}`,
-      '--bridge=none',
-      '--iptables=false',
-      '--ip6tables=false',
-      '--ip-forward=false',
-      '--ip-masq=false',
-    ],
-    { stdio: ['ignore', logFd, logFd], env: { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}` } },
-  );
-  closeSync(logFd);
+  const { dockerd, env, version } = await startPrivateDockerd(base);
   state.dockerd = dockerd;
-  await waitForPing(socket, dockerd, 'dockerd', 60_000, log);
-
-  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: clientConfig };
-  delete env.DOCKER_CONTEXT;
-  delete env.DOCKER_TLS_VERIFY;
-  const version = spawnSync(DOCKER_CLI, ['version', '--format', 'client {{.Client.Version}}, server {{.Server.Version}}'], { env, encoding: 'utf8' }).stdout.trim();
-  const info = spawnSync(DOCKER_CLI, ['info', '--format', '{{.Driver}} / cgroup {{.CgroupDriver}} v{{.CgroupVersion}}'], { env, encoding: 'utf8' }).stdout.trim();
-
-  const tarball = busyboxRootfsTar(base);
-  const imported = spawnSync(DOCKER_CLI, ['import', '--change', 'CMD ["sh"]', '--change', 'ENV PATH=/bin', tarball, DOCKER_IMAGE], { env, encoding: 'utf8' });
-  if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr.trim()}`);
+  importBusyboxImage(env, base, DOCKER_IMAGE);
 
   const args = ['run', '--rm', '--network', 'none', DOCKER_IMAGE, 'true'];
   for (let i = 0; i < WARMUP; i++) timeCommand(DOCKER_CLI, args, env, 'docker run (warm-up)');
@@ -334,7 +222,7 @@ async function benchDocker(base: string, state: { stackd?: ChildProcess; dockerd
     run: stats(times),
     rssKb: rss.total,
     rssParts: rss.parts.map((p) => `${p.name}[${p.pid}] ${(p.kb / 1024).toFixed(1)}`).join(', '),
-    version: `${version}${info ? ` (${info})` : ''}`,
+    version,
   };
 }
 
