@@ -2,9 +2,9 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import { NotFoundError } from '../common/errors.js';
-import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
+import { printInspected } from './print-inspected.js';
 
 interface InspectArgs extends GlobalArgs {
   names: string[];
@@ -15,22 +15,15 @@ export function inspectCommand(io: CliIO): CommandModule<GlobalArgs, InspectArgs
     command: 'inspect <names..>',
     describe: 'Show the details of containers or images as JSON',
     builder: (y: Argv<GlobalArgs>) => y.positional('names', { type: 'string', array: true, demandOption: true }) as unknown as Argv<InspectArgs>,
-    handler: async (args) => {
-      const client = await engineClient(io);
-      const out: unknown[] = [];
-      for (const name of args.names) {
-        try {
-          out.push(await client.call('GET', `/containers/${encodeURIComponent(name)}/json`));
-        } catch (err) {
-          if (!(err instanceof NotFoundError)) throw err;
-          try {
-            out.push(await client.call('GET', `/images/${name}/json`));
-          } catch {
-            throw new NotFoundError(`no container or image named "${name}": see "stack ps -a" and "stack images"`);
-          }
-        }
+    handler: (args) => printInspected(io, args.names, async (name, get) => {
+      try {
+        return await get(`/containers/${encodeURIComponent(name)}/json`);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        return get(`/images/${name}/json`).catch(() => {
+          throw new NotFoundError(`no container or image named "${name}": see "stack ps -a" and "stack images"`);
+        });
       }
-      io.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-    },
+    }),
   };
 }

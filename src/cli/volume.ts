@@ -8,6 +8,7 @@ import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { confirm } from './confirm.js';
 import type { CliIO } from './io.js';
+import { printInspected } from './print-inspected.js';
 import { filtersQuery, keyValues } from './key-values.js';
 import { printTable } from './table.js';
 
@@ -82,13 +83,7 @@ export function volumeCommand(io: CliIO): CommandModule<GlobalArgs, VolumeArgs> 
         .command({
           command: 'inspect <names..>',
           describe: 'Show volumes as JSON',
-          handler: async (args) => {
-            const a = args as unknown as VolumeArgs;
-            const client = await engineClient(io);
-            const out: VolumeView[] = [];
-            for (const name of a.names ?? []) out.push(await client.call<VolumeView>('GET', `/volumes/${encodeURIComponent(name)}`));
-            io.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-          },
+          handler: (args) => printInspected(io, (args as unknown as VolumeArgs).names ?? [], (name, get) => get(`/volumes/${encodeURIComponent(name)}`)),
         })
         .command({
           command: 'rm <names..>',
