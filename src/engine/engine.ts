@@ -191,9 +191,21 @@ export class Engine {
       HttpsProxy: '',
       NoProxy: '',
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: [], Mirrors: [] },
+      RegistryConfig: registryConfig(this.options.insecureRegistries ?? []),
     };
   }
+}
+
+/**
+ * Docker's RegistryConfig: loopback is always plain HTTP (127.0.0.0/8, as Docker lists it),
+ * and each --insecure-registry is an index that is not Secure; `docker info` prints both
+ * under "Insecure Registries".
+ */
+function registryConfig(insecure: readonly string[]): Record<string, unknown> {
+  const index = (name: string, secure: boolean): Record<string, unknown> => ({ Name: name, Mirrors: [], Secure: secure, Official: name === 'docker.io' });
+  const IndexConfigs: Record<string, unknown> = { 'docker.io': index('docker.io', true) };
+  for (const name of insecure) IndexConfigs[name] = index(name, false);
+  return { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, IndexConfigs, InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'], Mirrors: [] };
 }
 
 function goArch(): string {

@@ -36,7 +36,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface TestRegistry {
-  /** `127.0.0.1:PORT`, as image names spell it. */
+  /** `ADDRESS:PORT` (127.0.0.1 by default), as image names spell it. */
   host: string;
   port: number;
   /** The storage root: blobs are under docker/registry/v2/blobs/sha256/<2>/<hex>/data. */
@@ -45,9 +45,9 @@ export interface TestRegistry {
 }
 
 /** The answer to `GET /v2/`, or undefined while nothing listens. */
-function probe(port: number): Promise<number | undefined> {
+function probe(address: string, port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/v2/', timeout: 1000 }, (res) => {
+    const req = request({ host: address, port, path: '/v2/', timeout: 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode);
     });
@@ -57,7 +57,12 @@ function probe(port: number): Promise<number | undefined> {
   });
 }
 
-export async function startRegistry(options: { htpasswd?: { user: string; password: string } } = {}): Promise<TestRegistry> {
+/**
+ * `address` is 127.0.0.1 unless a test binds the registry to a bridge gateway its engine
+ * made (a non-loopback registry, which the engine reaches over HTTPS unless told otherwise).
+ */
+export async function startRegistry(options: { htpasswd?: { user: string; password: string }; address?: string } = {}): Promise<TestRegistry> {
+  const address = options.address ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'stack-registry-'));
   const storage = join(dir, 'storage');
   const port = await freePort();
@@ -79,7 +84,7 @@ export async function startRegistry(options: { htpasswd?: { user: string; passwo
     '  delete:',
     '    enabled: true',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${address}:${port}`,
     auth,
   ].join('\n');
   writeFileSync(join(dir, 'config.yml'), config);
@@ -96,11 +101,11 @@ export async function startRegistry(options: { htpasswd?: { user: string; passwo
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 200 && child.exitCode === null; i++) {
-    if ((await probe(port)) !== undefined) return { host: `127.0.0.1:${port}`, port, storage, stop };
+    if ((await probe(address, port)) !== undefined) return { host: `${address}:${port}`, port, storage, stop };
     await sleep(25);
   }
   await stop();
-  throw new Error(`docker-registry did not start on 127.0.0.1:${port}: ${stderr.trim()}`);
+  throw new Error(`docker-registry did not start on ${address}:${port}: ${stderr.trim()}`);
 }
 
 /** skopeo, with no signature policy to satisfy and plain HTTP to the test registry. */

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { RegistryCredentials } from '../../common/docker-config.js';
 import { NotFoundError } from '../../common/errors.js';
 import { basicHeader, fetchToken, parseChallenge, RegistryAuthError, TokenCache, type Challenge } from './auth.js';
-import { registryBaseUrl } from './endpoint.js';
+import { explainTlsFailure, registryBaseUrl } from './endpoint.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import { isConnectionError, readBody, RegistryTransport, type TransportRequest } from './transport.js';
 
@@ -72,7 +72,9 @@ export class RegistryClient {
     for (let round = 0; ; round++) {
       const authorization = await this.authorization(scopes);
       const headers = { ...(req.headers ?? {}), ...(authorization ? { Authorization: authorization } : {}) };
-      const res = await this.transport.request({ ...req, headers });
+      const res = await this.transport.request({ ...req, headers }).catch((err: unknown) => {
+        throw explainTlsFailure(this.domain, this.base, err) ?? err;
+      });
       if (res.statusCode !== 401) return res;
       res.resume();
       const header = res.headers['www-authenticate'];
