@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { ImageSummary } from '../common/api-types.js';
 import { parseReference } from '../image/reference.js';
 import { TokenCache } from '../image/registry/auth.js';
+import { BlobSources } from '../image/registry/blob-sources.js';
 import { RegistryClient } from '../image/registry/client.js';
 import type { Platform } from '../image/registry/platform.js';
 import type { ProgressSink } from '../image/registry/progress.js';
@@ -75,8 +76,11 @@ class StoreGate {
 export class ImageService {
   private readonly tokens = new TokenCache();
   private readonly gate = new StoreGate();
+  private readonly sources: BlobSources;
 
-  constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {}
+  constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {
+    this.sources = new BlobSources(store.root);
+  }
 
   /** The credentials a request brought, else the engine's own config.json's for that registry. */
   private async credentialsFor(domain: string, given: RegistryCredentials | undefined): Promise<RegistryCredentials | undefined> {
@@ -92,6 +96,7 @@ export class ImageService {
       credentials,
       insecure: this.registries.insecure ?? [],
       tokens: this.tokens,
+      sources: this.sources,
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
@@ -105,6 +110,7 @@ export class ImageService {
       credentials: await this.credentialsFor(domain, options.credentials),
       insecure: this.registries.insecure ?? [],
       tokens: this.tokens,
+      sources: this.sources,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   }
@@ -239,7 +245,7 @@ export class ImageService {
     }
     if (users.length === 0) {
       await this.store.dropUnnamed(await this.manifestsOf(id));
-      await this.store.collectGarbage();
+      await this.collectGarbage();
       out.push({ Deleted: id });
     }
     return out;
@@ -277,8 +283,15 @@ export class ImageService {
       removedManifests.push(...row.manifests);
       deleted.push({ Deleted: id });
     }
-    const { bytes } = await this.store.collectGarbage();
+    const { bytes } = await this.collectGarbage();
     return { ImagesDeleted: deleted, SpaceReclaimed: bytes, removedManifests };
+  }
+
+  /** Deletes unreferenced blobs and layers; the mount sources of deleted blobs go too. */
+  private async collectGarbage(): Promise<{ bytes: number }> {
+    const collected = await this.store.collectGarbage();
+    await this.sources.retain((digest) => this.store.hasBlob(digest));
+    return collected;
   }
 
   /** Every name of the image `id`. */

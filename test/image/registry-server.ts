@@ -5,7 +5,7 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer as createHttpServer, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,4 +127,50 @@ export async function pushLayout(dir: string, tag: string, target: string): Prom
 export function registryBlobPath(registry: TestRegistry, digest: string): string {
   const hex = digest.replace(/^sha256:/, '');
   return join(registry.storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
+
+export interface CountedRequest {
+  method: string;
+  /** The path without its query. */
+  path: string;
+  query: URLSearchParams;
+  status: number;
+}
+
+export interface CountingProxy {
+  /** `127.0.0.1:PORT`: image names spelled with it reach the registry through the proxy. */
+  host: string;
+  /** Every request answered so far, in order. */
+  requests: CountedRequest[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A plain HTTP proxy on 127.0.0.1 in front of a test registry that notes each request and
+ * its answer. Host headers pass unchanged, so the registry's Location headers point back at
+ * the proxy and a whole push goes through it.
+ */
+export async function startCountingProxy(registry: TestRegistry): Promise<CountingProxy> {
+  const requests: CountedRequest[] = [];
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const upstream = request({ host: '127.0.0.1', port: registry.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status: answer.statusCode ?? 0 });
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (err) => res.destroy(err));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    host: `127.0.0.1:${port}`,
+    requests,
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }
