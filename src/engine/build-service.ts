@@ -4,9 +4,12 @@
 // default bridge with NAT and the engine's DNS, /etc/hosts and resolv.conf, cgroups, the
 // log file) and no second way of running things exists. The builder then reads the
 // container's overlay upper dir as the step's layer and the container is removed. Base
-// images the engine lacks are pulled with the engine's registry client (its own logins).
+// images the engine lacks are pulled with the engine's registry client, with the logins the
+// client sent (X-Registry-Config), else the engine's own.
 
 import { readFile } from 'node:fs/promises';
+import type { RegistryCredentials } from '../common/docker-config.js';
+import { parseReference } from '../image/reference.js';
 import { join } from 'node:path';
 import { containerRootfsDirs } from '../image/rootfs.js';
 import { Builder, type BuildRequest, type BuildResult, type RunOutcome, type RunRequest, type StepRunner } from '../image/build/builder.js';
@@ -26,7 +29,7 @@ export class BuildService {
     this.builder = new Builder({
       store: options.images.store,
       findImage: (ref) => options.images.find(ref),
-      pullImage: (ref, say) => pullForBuild(options.images, ref, say),
+      pullImage: (ref, say, pull) => pullForBuild(options.images, ref, say, pull.logins),
       runner: new ContainerStepRunner(options.root, options.containers),
     });
   }
@@ -44,10 +47,13 @@ export class BuildService {
 /**
  * Pulls a base image, its progress as the text lines `docker build` shows for one: each
  * layer's status once per change (not every byte count), then the digest and status.
+ * The client's login for the image's registry is used when it sent one, else the engine's.
  */
-async function pullForBuild(images: ImageService, ref: string, say: (line: string) => void): Promise<ResolvedImage> {
+async function pullForBuild(images: ImageService, ref: string, say: (line: string) => void, logins: ReadonlyMap<string, RegistryCredentials> | undefined): Promise<ResolvedImage> {
   const last = new Map<string, string>();
+  const credentials = logins?.get(parseReference(ref).domain);
   const result = await images.pull(ref, {
+    ...(credentials ? { credentials } : {}),
     onProgress: (event) => {
       if (event.kind === 'message') {
         say(`${event.id ? `${event.id}: ` : ''}${event.text}\n`);

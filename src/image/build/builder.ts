@@ -14,12 +14,14 @@ import { join, posix } from 'node:path';
 import tar from 'tar-stream';
 import { mountImageRootfs, unmountRootfs } from '../rootfs.js';
 import type { ImageConfig, ImageStore, ResolvedImage } from '../store.js';
+import { RegistryAuthError } from '../registry/auth.js';
 import { decompressed, safeParts } from '../unpack.js';
 import { BuildCache, cacheKey } from './build-cache.js';
 import {
   argDeclarations, commandOf, copyPaths, DockerfileError, exposedPorts, healthcheckOf, keyValues, parseDockerfile, runScript, stageByRef, stagesNeeded,
   type Dockerfile, type Instruction, type Stage,
 } from './dockerfile.js';
+import type { RegistryCredentials } from '../../common/docker-config.js';
 import { parseDockerignore } from '../../common/dockerignore.js';
 import { NotFoundError } from '../../common/errors.js';
 import { storeLayer, upperDirEntries, type LayerEntry } from './layer-tar.js';
@@ -65,6 +67,8 @@ export interface BuildRequest {
   /** The build's output as Docker streams it: step lines, the steps' output, results. */
   output: (text: string) => void;
   signal?: AbortSignal;
+  /** Logins the client sent (X-Registry-Config), by registry host, for pulling FROM images. */
+  registryLogins?: ReadonlyMap<string, RegistryCredentials>;
 }
 
 export interface BuildResult {
@@ -93,7 +97,7 @@ export interface BuilderOptions {
    * Pulls a base image from its registry, telling its progress as text lines (the engine's
    * registry client). Without it, a FROM of a missing image fails.
    */
-  pullImage?: (ref: string, say: (line: string) => void, signal?: AbortSignal) => Promise<ResolvedImage>;
+  pullImage?: (ref: string, say: (line: string) => void, options: { signal?: AbortSignal | undefined; logins?: ReadonlyMap<string, RegistryCredentials> | undefined }) => Promise<ResolvedImage>;
   runner: StepRunner;
   now?: () => Date;
 }
@@ -284,7 +288,7 @@ class BuildRun {
     const { findImage, pullImage } = this.builder.deps;
     const fail = (err: unknown, advice: string): BuildError =>
       new BuildError(`${this.dockerfile.file}:${from.line}: FROM ${baseRef}: ${(err as Error).message}${advice}`, `FROM ${baseRef}`);
-    const pull = async (): Promise<ResolvedImage> => pullImage!(baseRef, (line) => this.say(line), this.request.signal);
+    const pull = async (): Promise<ResolvedImage> => pullImage!(baseRef, (line) => this.say(line), { signal: this.request.signal, logins: this.request.registryLogins });
     if (this.request.pull) {
       if (!pullImage) {
         this.say(` ---> [Warning] --pull: this engine cannot pull from registries; using ${baseRef} from its store\n`);
@@ -309,6 +313,8 @@ class BuildRun {
     try {
       return await pull();
     } catch (err) {
+      // A refused login already says what to do.
+      if (err instanceof RegistryAuthError) throw fail(err, '');
       throw fail(err, ' (the engine lacks it and could not pull it: make it with "stack image bootstrap", "stack image import" or "stack load", or build it first)');
     }
   }
