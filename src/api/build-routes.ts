@@ -4,6 +4,7 @@
 // the FROMs the engine pulls. The answer streams JSON lines as Docker's does: `{"stream": ...}` for
 // step lines and output, `{"aux": {"ID": ...}}` for the result, and a failure as
 // `{"errorDetail": {"message"}, "error"}` after whatever was already streamed.
+// `POST /build/prune` empties or bounds the build cache.
 
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { decodeRegistryConfig, type RegistryCredentials } from '../common/docker-config.js';
 import { extractContext } from '../image/build/context-archive.js';
 import type { Engine } from '../engine/engine.js';
-import { HttpError, queryFlag, type Router } from './router.js';
+import { HttpError, parseFilters, queryFlag, type Router } from './router.js';
 
 function jsonMap(query: URLSearchParams, name: string): Record<string, string> {
   const raw = query.get(name);
@@ -79,5 +80,15 @@ export function addBuildRoutes(router: Router, engine: Engine): void {
       res.end();
     }
     return undefined;
+  });
+
+  // `docker builder prune`: `all`, `keep-storage` (bytes); no filters.
+  router.add('POST', '/build/prune', async ({ query }) => {
+    const filters = parseFilters(query);
+    for (const name of filters.keys()) throw new HttpError(400, `build cache prune: the "${name}" filter is not supported`);
+    const keepText = query.get('keep-storage') ?? '0';
+    const keepStorage = Number(keepText);
+    if (!Number.isSafeInteger(keepStorage) || keepStorage < 0) throw new HttpError(400, `keep-storage must be a number of bytes, not "${keepText}"`);
+    return engine.builds.prune({ all: queryFlag(query, 'all'), keepStorage });
   });
 }

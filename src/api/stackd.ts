@@ -37,12 +37,14 @@ async function claimPidFile(path: string): Promise<void> {
 export interface EngineStartOptions {
   /** `--insecure-registry` values, added to STACK_INSECURE_REGISTRIES's. */
   insecureRegistries?: readonly string[];
+  /** `--build-cache-max`, in bytes. */
+  buildCacheMax?: number;
 }
 
 /** Starts an engine in this process; tests use it for private engines. */
 export async function startEngine(paths: EnginePaths, version: string, options: EngineStartOptions = {}): Promise<RunningEngine> {
   const insecureRegistries = [...new Set([...parseInsecureList(process.env.STACK_INSECURE_REGISTRIES), ...(options.insecureRegistries ?? []).map((r) => parseInsecureRegistry(r))])];
-  const engine = await Engine.open({ paths, version, env: process.env, insecureRegistries });
+  const engine = await Engine.open({ paths, version, env: process.env, insecureRegistries, ...(options.buildCacheMax !== undefined ? { buildCacheMax: options.buildCacheMax } : {}) });
   const pidFile = enginePidFile(paths);
   await claimPidFile(pidFile);
   let server: ApiServer;
@@ -69,7 +71,10 @@ export async function startEngine(paths: EnginePaths, version: string, options: 
 /** Entry point of bin/stackd.js and `stack engine`: runs until SIGTERM or SIGINT. */
 export async function runEngineForeground(env: NodeJS.ProcessEnv, overrides: { root?: string; runRoot?: string; socket?: string } & EngineStartOptions, version: string, log: (line: string) => void): Promise<void> {
   const paths = enginePaths(env, overrides);
-  const running = await startEngine(paths, version, overrides.insecureRegistries ? { insecureRegistries: overrides.insecureRegistries } : {});
+  const running = await startEngine(paths, version, {
+    ...(overrides.insecureRegistries ? { insecureRegistries: overrides.insecureRegistries } : {}),
+    ...(overrides.buildCacheMax !== undefined ? { buildCacheMax: overrides.buildCacheMax } : {}),
+  });
   log(`stackd ${version}: serving on ${paths.socket} (root ${paths.root}, pid ${process.pid})`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

@@ -34,6 +34,8 @@ export interface EngineOptions {
   addressPool?: string;
   /** Registries reached over plain HTTP besides loopback ones (STACK_INSECURE_REGISTRIES). */
   insecureRegistries?: string[];
+  /** The build cache is kept under this many bytes (least recently used evicted after builds). */
+  buildCacheMax?: number;
   /** The engine's environment: its ~/.docker/config.json holds registry logins. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -99,7 +101,7 @@ export class Engine {
     });
     this.containers = containers;
     this.execs = new ExecService(this.containers, runtime);
-    this.builds = new BuildService({ root: paths.root, images: this.images, containers: this.containers });
+    this.builds = new BuildService({ root: paths.root, images: this.images, containers: this.containers, ...(options.buildCacheMax !== undefined ? { cacheMax: options.buildCacheMax } : {}) });
   }
 
   /** Opens the engine root (made if new) and reconciles it with the containers still running. */

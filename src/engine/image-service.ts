@@ -9,6 +9,7 @@ import type { ImageSummary } from '../common/api-types.js';
 import { parseReference } from '../image/reference.js';
 import { TokenCache } from '../image/registry/auth.js';
 import { BlobSources } from '../image/registry/blob-sources.js';
+import { StoreHolds } from '../image/store-holds.js';
 import { RegistryClient } from '../image/registry/client.js';
 import type { Platform } from '../image/registry/platform.js';
 import type { ProgressSink } from '../image/registry/progress.js';
@@ -77,6 +78,8 @@ export class ImageService {
   private readonly tokens = new TokenCache();
   private readonly gate = new StoreGate();
   private readonly sources: BlobSources;
+  /** What running builds stand on: collected garbage never includes it, prunes skip it. */
+  readonly holds = new StoreHolds();
 
   constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {
     this.sources = new BlobSources(store.root);
@@ -252,8 +255,9 @@ export class ImageService {
   }
 
   /**
-   * `docker image prune`: deletes dangling images (unnamed, not used by a container: the
-   * builder's step results among them) or, with `all`, every image no container uses.
+   * `docker image prune`: deletes dangling images (unnamed: the builder's step results
+   * among them) or, with `all`, named ones too; never one a container uses or a running
+   * build holds.
    * Returns Docker's report and the manifests that went, so the build cache can forget them.
    */
   prune(usedBy: (imageId: string) => ImageUser[], all: boolean): Promise<{ ImagesDeleted: RemovedImage[]; SpaceReclaimed: number; removedManifests: string[] }> {
@@ -272,8 +276,9 @@ export class ImageService {
     }
     const deleted: RemovedImage[] = [];
     const removedManifests: string[] = [];
+    const held = this.holds.content().images;
     for (const [id, row] of byId) {
-      if (usedBy(id).length > 0) continue;
+      if (usedBy(id).length > 0 || [...row.manifests].some((m) => held.has(m))) continue;
       if (row.named.length > 0 && !all) continue;
       for (const reference of row.named) {
         await this.store.untag(reference, false);
@@ -287,9 +292,22 @@ export class ImageService {
     return { ImagesDeleted: deleted, SpaceReclaimed: bytes, removedManifests };
   }
 
-  /** Deletes unreferenced blobs and layers; the mount sources of deleted blobs go too. */
+  /**
+   * Runs a store write (blobs, then the index entry naming them) so that no garbage
+   * collection runs between the two, and none waits long: it is short.
+   */
+  guardWrite<T>(work: () => Promise<T>): Promise<T> {
+    return this.gate.withShared(work);
+  }
+
+  /** Runs `work` alone (no pull, load or store write under way); `collect` collects garbage. */
+  exclusively<T>(work: (collect: () => Promise<{ bytes: number }>) => Promise<T>): Promise<T> {
+    return this.gate.withExclusive(() => work(() => this.collectGarbage()));
+  }
+
+  /** Deletes unreferenced, unheld blobs and layers; the mount sources of deleted blobs go too. */
   private async collectGarbage(): Promise<{ bytes: number }> {
-    const collected = await this.store.collectGarbage();
+    const collected = await this.store.collectGarbage(this.holds.content());
     await this.sources.retain((digest) => this.store.hasBlob(digest));
     return collected;
   }

@@ -15,6 +15,7 @@ import tar from 'tar-stream';
 import { mountImageRootfs, unmountRootfs } from '../rootfs.js';
 import type { ImageConfig, ImageStore, ResolvedImage } from '../store.js';
 import { RegistryAuthError } from '../registry/auth.js';
+import type { StoreHold } from '../store-holds.js';
 import { decompressed, safeParts } from '../unpack.js';
 import { BuildCache, cacheKey } from './build-cache.js';
 import {
@@ -100,6 +101,13 @@ export interface BuilderOptions {
   pullImage?: (ref: string, say: (line: string) => void, options: { signal?: AbortSignal | undefined; logins?: ReadonlyMap<string, RegistryCredentials> | undefined }) => Promise<ResolvedImage>;
   runner: StepRunner;
   now?: () => Date;
+  /**
+   * A hold on store content for one build (the engine's StoreHolds): everything the build
+   * stands on or made stays through garbage collection until the build ends.
+   */
+  hold?: () => StoreHold;
+  /** Runs a store write (blobs, then what names them) with no garbage collection in between. */
+  guardWrite?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -168,13 +176,38 @@ class BuildRun {
   private ran = 0;
   private cached = 0;
 
-  constructor(private readonly builder: Builder, private readonly request: BuildRequest) {}
+  private readonly hold: StoreHold;
+
+  constructor(private readonly builder: Builder, private readonly request: BuildRequest) {
+    this.hold = builder.deps.hold?.() ?? { addImage: () => undefined, addLayer: () => undefined, release: () => undefined };
+  }
+
+  private guardWrite<T>(work: () => Promise<T>): Promise<T> {
+    return this.builder.deps.guardWrite ? this.builder.deps.guardWrite(work) : work();
+  }
+
+  /** Stores a step's layer and holds it until the build ends (no image names it yet). */
+  private storeLayer(entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>): Promise<LayerResult> {
+    return this.guardWrite(async () => {
+      const layer = await storeLayer(this.builder.store, entries);
+      this.hold.addLayer(layer.digest, layer.diffId);
+      return layer;
+    });
+  }
 
   private say(text: string): void {
     this.request.output(text);
   }
 
   async execute(): Promise<BuildResult> {
+    try {
+      return await this.executeHeld();
+    } finally {
+      this.hold.release();
+    }
+  }
+
+  private async executeHeld(): Promise<BuildResult> {
     const { request } = this;
     const name = request.dockerfile ?? 'Dockerfile';
     const dockerfilePath = join(request.contextDir, await resolveRelative(request.contextDir, name));
@@ -222,7 +255,7 @@ class BuildRun {
     this.say(`Successfully built ${id.slice(7, 19)}\n`);
     const tags: string[] = [];
     for (const tag of request.tags ?? []) {
-      await this.builder.store.putImage(image.layers, image.config, tag);
+      await this.guardWrite(() => this.builder.store.putImage(image.layers, image.config, tag));
       tags.push(tag);
       this.say(`Successfully tagged ${tag}\n`);
     }
@@ -320,6 +353,7 @@ class BuildRun {
   }
 
   private stateOf(image: ResolvedImage): StageState {
+    this.hold.addImage(image.manifestDigest);
     return { image, config: structuredClone(image.config), parent: image.manifestDigest, args: new Map(), cmdSet: false };
   }
 
@@ -442,7 +476,7 @@ class BuildRun {
   private async cachedStep(state: StageState, text: string, extra: unknown[], work: (state: StageState) => Promise<LayerResult | undefined>, createdBy?: string): Promise<void> {
     const key = cacheKey([state.parent, text, ...extra]);
     if (!this.request.noCache) {
-      const hit = await this.builder.stepCache.lookup(key);
+      const hit = await this.builder.stepCache.lookup(key, (digest) => this.hold.addImage(digest));
       if (hit !== undefined) {
         const image = await this.builder.store.resolveManifest(hit);
         const args = state.args;
@@ -471,7 +505,8 @@ class BuildRun {
       layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });
       state.config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] };
     }
-    const image = await this.builder.store.putUntagged(layers, state.config);
+    const image = await this.guardWrite(() => this.builder.store.putUntagged(layers, state.config));
+    this.hold.addImage(image.manifestDigest);
     state.image = image;
     return image;
   }
@@ -514,7 +549,7 @@ class BuildRun {
           throw new BuildError(`The command '${args.join(' ')}' (${this.dockerfile.file}:${ins.line}, step ${this.step}/${this.total}) returned a non-zero code: ${outcome.exitCode}${shown}`, ins.text);
         }
         const targets = new Set(outcome.mountTargets.map((t) => t.replace(/^\/+/, '')));
-        return await storeLayer(this.builder.store, upperDirEntries(outcome.upperDir, (rel, empty) => empty && targets.has(rel)));
+        return await this.storeLayer(upperDirEntries(outcome.upperDir, (rel, empty) => empty && targets.has(rel)));
       } finally {
         await outcome.release();
       }
@@ -531,7 +566,7 @@ class BuildRun {
       const st = await lstat(join(root, resolved)).catch(() => undefined);
       if (st?.isDirectory()) return undefined;
       await addParents(root, resolved, entries, { uid: 0, gid: 0 }, true);
-      return storeLayer(this.builder.store, entries.values());
+      return this.storeLayer(entries.values());
     });
   }
 
@@ -564,6 +599,7 @@ class BuildRun {
       } else {
         try {
           fromImage = await this.builder.deps.findImage(fromRef);
+          this.hold.addImage(fromImage.manifestDigest);
         } catch (err) {
           fail(`--from=${fromRef}: ${(err as Error).message}`);
         }
@@ -634,7 +670,7 @@ class BuildRun {
             }
           }
         }
-        return storeLayer(this.builder.store, entries.values());
+        return this.storeLayer(entries.values());
       });
       return { extra, make };
     };
