@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE, engineSkipReason, makeEngineHarness } from '../api/engine-harness.js';
 import { runCli } from '../cli/run-cli.js';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_THRESHOLD } from '../../src/image/registry/client.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_THRESHOLD, RegistryClient } from '../../src/image/registry/client.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { busyboxLayers, writeImageLayout } from './oci-layout.js';
 import { pushLayout, registrySkipReason, skopeo, startCountingProxy, startRegistry, type CountedRequest } from './registry-server.js';
 
@@ -157,4 +159,37 @@ t.test('chunked upload of a big layer, cross-repository mounts, and the fallback
   t.equal(again.Id, local.Id, 'the same image comes back');
   const run = await runCli(['run', '--rm', `${target.host}/c/big:v1`], { cwd: fresh.paths.root, env: fresh.env });
   t.same(run, { code: 0, stdout: 'pushed in chunks\n', stderr: '' });
+});
+
+t.test('the registry asks for chunks (OCI-Chunk-Min-Length): even a small blob goes up in chunks of at least that size', { skip: registrySkipReason() ?? false }, async (t) => {
+  const registry = await startRegistry();
+  t.teardown(() => registry.stop());
+  const minLength = 1024 * 1024;
+  const proxy = await startCountingProxy(registry, (method, path): Record<string, string> => (method === 'POST' && path.endsWith('/blobs/uploads/') ? { 'OCI-Chunk-Min-Length': String(minLength) } : {}));
+  t.teardown(() => proxy.stop());
+  const client = new RegistryClient(proxy.host, 'chunks/asked', { actions: 'pull,push' });
+  t.teardown(() => client.close());
+  const blob = randomBytes(2 * minLength + 1234);
+  const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+  // Asked for smaller chunks than the registry's minimum: the minimum wins.
+  const outcome = await client.uploadBlob(digest, blob.length, () => Readable.from([blob.subarray(0, 1000), blob.subarray(1000)]), { chunkSize: 64 * 1024 });
+  t.same(outcome, { kind: 'uploaded', chunks: 3 });
+  const patches = proxy.requests.filter((r) => r.method === 'PATCH');
+  t.equal(patches.length, 3);
+  t.ok(patches.every((r) => r.status === 202));
+  let back = Buffer.alloc(0);
+  for await (const chunk of client.blobChunks(digest, blob.length)) back = Buffer.concat([back, chunk]);
+  t.ok(back.equals(blob), 'the registry holds the blob byte for byte');
+
+  // A small blob to a registry that does not ask: one PUT.
+  const plain = new RegistryClient(registry.host, 'chunks/plain', { actions: 'pull,push' });
+  t.teardown(() => plain.close());
+  const small = randomBytes(1000);
+  const smallDigest = `sha256:${createHash('sha256').update(small).digest('hex')}`;
+  t.same(await plain.uploadBlob(smallDigest, small.length, () => Readable.from([small])), { kind: 'uploaded', chunks: 0 });
+  t.ok(await plain.hasBlob(smallDigest));
+  // A wrong size is caught before the registry is told the upload is complete.
+  const wrong = randomBytes(3000);
+  const wrongDigest = `sha256:${createHash('sha256').update(wrong).digest('hex')}`;
+  await t.rejects(client.uploadBlob(wrongDigest, 4000, () => Readable.from([wrong])), /the store gave 3000 bytes where the manifest says 4000/);
 });

@@ -148,15 +148,16 @@ export interface CountingProxy {
 /**
  * A plain HTTP proxy on 127.0.0.1 in front of a test registry that notes each request and
  * its answer. Host headers pass unchanged, so the registry's Location headers point back at
- * the proxy and a whole push goes through it.
+ * the proxy and a whole push goes through it. `addAnswerHeaders` adds headers to answers
+ * (what a registry other than docker-registry would say, e.g. OCI-Chunk-Min-Length).
  */
-export async function startCountingProxy(registry: TestRegistry): Promise<CountingProxy> {
+export async function startCountingProxy(registry: TestRegistry, addAnswerHeaders: (method: string, path: string) => Record<string, string> = () => ({})): Promise<CountingProxy> {
   const requests: CountedRequest[] = [];
   const server = createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const upstream = request({ host: '127.0.0.1', port: registry.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status: answer.statusCode ?? 0 });
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...addAnswerHeaders(req.method ?? '', url.pathname) });
       answer.pipe(res);
     });
     upstream.on('error', (err) => res.destroy(err));
