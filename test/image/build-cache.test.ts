@@ -1,16 +1,19 @@
 // The build cache's bound: `stack builder prune` (and POST /build/prune) while a build runs
 // never takes what that build stands on; the engine keeps the cache under
-// --build-cache-max by evicting the least recently used entries after each build.
+// --build-cache-max by evicting the least recently used entries after each build; the
+// docker CLI's `builder prune` works against the same API.
 import t, { type Test } from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { packBuildContext } from '../../src/client/build-context.js';
 import { parseEngineArgs } from '../../src/cli/engine-main.js';
+import { DOCKER, makeDocker } from '../api/docker-cli-support.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
 import { runCli } from '../cli/run-cli.js';
 
-const skip = engineSkipReason() ?? false;
+const skip = engineSkipReason() ?? (existsSync(DOCKER) ? false : `the docker CLI is not installed (${DOCKER})`);
 
 function context(engine: EngineHarness, name: string, dockerfile: string): string {
   const dir = join(dirname(engine.paths.root), 'contexts', name);
@@ -112,4 +115,12 @@ t.test('--build-cache-max: the least recently used cache goes after a build', { 
   await t.rejects(engine.client.call('POST', '/build/prune', { query: { filters: JSON.stringify({ until: ['1h'] }) } }), /the "until" filter is not supported/);
   const kept = await runCli(['builder', 'prune', '--keep-storage', '10m', '-f'], { cwd: x, env: engine.env });
   t.same(kept, { code: 0, stdout: 'Total reclaimed space: 0B\n', stderr: '' }, 'everything fits in 10m: nothing goes');
+
+  // The official docker CLI's `builder prune` speaks the same API.
+  const home = mkdtempSync(join(tmpdir(), 'stack-docker-home-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const docker = await makeDocker(engine, home)(['builder', 'prune', '-af']);
+  t.equal(docker.code, 0, docker.stderr);
+  t.match(docker.stdout, /^Deleted build cache objects:\n([a-f0-9]{64}\n)+\nTotal reclaimed space: \d/);
+  t.notMatch(await build(t, engine, x), 'Using cache', 'docker builder prune -af emptied the cache');
 });
