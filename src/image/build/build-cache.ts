@@ -39,6 +39,7 @@ export class BuildCache {
   private loaded: CacheFile | undefined;
   /** Serialises read-modify-write within the engine (builds may run side by side). */
   private lock: Promise<unknown> = Promise.resolve();
+  private writeQueued = false;
 
   constructor(private readonly store: ImageStore, private readonly now: () => number = Date.now) {
     this.path = join(store.root, 'build-cache.json');
@@ -81,13 +82,23 @@ export class BuildCache {
     if (entry === undefined) return undefined;
     beforeCheck?.(entry.digest);
     if (!(await this.store.hasManifest(entry.digest)) || !(await this.store.hasBlob(entry.digest))) return undefined;
-    await this.change((file) => {
-      const current = file.steps[key];
-      if (current === undefined) return false;
-      current.used = this.now();
-      return true;
-    });
+    entry.used = this.now();
+    this.persistSoon();
     return entry.digest;
+  }
+
+  /**
+   * Writes the file after the changes under way, once for however many uses come
+   * meanwhile (a rebuild's hits): a use lost to a crash only makes an entry look older.
+   */
+  private persistSoon(): void {
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    const run = this.lock.then(async () => {
+      this.writeQueued = false;
+      await writeFileAtomic(this.path, JSON.stringify(await this.load()));
+    });
+    this.lock = run.catch(() => undefined);
   }
 
   /** Every entry, by key. */

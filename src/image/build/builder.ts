@@ -505,8 +505,12 @@ class BuildRun {
       layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });
       state.config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] };
     }
-    const image = await this.guardWrite(() => this.builder.store.putUntagged(layers, state.config));
-    this.hold.addImage(image.manifestDigest);
+    // Held before the guard ends: a prune waiting on it must already see the hold.
+    const image = await this.guardWrite(async () => {
+      const stored = await this.builder.store.putUntagged(layers, state.config);
+      this.hold.addImage(stored.manifestDigest);
+      return stored;
+    });
     state.image = image;
     return image;
   }
