@@ -8,7 +8,7 @@ import { ConflictError } from '../common/errors.js';
 import { Engine } from '../engine/engine.js';
 import { serveApi, type ApiServer } from './server.js';
 import { processAlive } from '../common/process-alive.js';
-import { parseInsecureList } from '../image/registry/endpoint.js';
+import { parseInsecureList, parseInsecureRegistry } from '../image/registry/endpoint.js';
 
 export interface RunningEngine {
   engine: Engine;
@@ -34,9 +34,17 @@ async function claimPidFile(path: string): Promise<void> {
   await writeFile(path, `${process.pid}\n`);
 }
 
+export interface EngineStartOptions {
+  /** `--insecure-registry` values, added to STACK_INSECURE_REGISTRIES's. */
+  insecureRegistries?: readonly string[];
+  /** `--build-cache-max`, in bytes. */
+  buildCacheMax?: number;
+}
+
 /** Starts an engine in this process; tests use it for private engines. */
-export async function startEngine(paths: EnginePaths, version: string): Promise<RunningEngine> {
-  const engine = await Engine.open({ paths, version, env: process.env, insecureRegistries: parseInsecureList(process.env.STACK_INSECURE_REGISTRIES) });
+export async function startEngine(paths: EnginePaths, version: string, options: EngineStartOptions = {}): Promise<RunningEngine> {
+  const insecureRegistries = [...new Set([...parseInsecureList(process.env.STACK_INSECURE_REGISTRIES), ...(options.insecureRegistries ?? []).map((r) => parseInsecureRegistry(r))])];
+  const engine = await Engine.open({ paths, version, env: process.env, insecureRegistries, ...(options.buildCacheMax !== undefined ? { buildCacheMax: options.buildCacheMax } : {}) });
   const pidFile = enginePidFile(paths);
   await claimPidFile(pidFile);
   let server: ApiServer;
@@ -61,9 +69,12 @@ export async function startEngine(paths: EnginePaths, version: string): Promise<
 }
 
 /** Entry point of bin/stackd.js and `stack engine`: runs until SIGTERM or SIGINT. */
-export async function runEngineForeground(env: NodeJS.ProcessEnv, overrides: { root?: string; runRoot?: string; socket?: string }, version: string, log: (line: string) => void): Promise<void> {
+export async function runEngineForeground(env: NodeJS.ProcessEnv, overrides: { root?: string; runRoot?: string; socket?: string } & EngineStartOptions, version: string, log: (line: string) => void): Promise<void> {
   const paths = enginePaths(env, overrides);
-  const running = await startEngine(paths, version);
+  const running = await startEngine(paths, version, {
+    ...(overrides.insecureRegistries ? { insecureRegistries: overrides.insecureRegistries } : {}),
+    ...(overrides.buildCacheMax !== undefined ? { buildCacheMax: overrides.buildCacheMax } : {}),
+  });
   log(`stackd ${version}: serving on ${paths.socket} (root ${paths.root}, pid ${process.pid})`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

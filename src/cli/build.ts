@@ -1,6 +1,7 @@
 // `stack build [-t NAME] [-f Dockerfile] [--build-arg K=V] [--target T] [--no-cache]
 // [--label K=V] [--pull] CONTEXT`: sends the context to the engine's `POST /build` and
-// prints the build's output as it streams; the engine does the work.
+// prints the build's output as it streams; the engine does the work. The user's registry
+// logins go along (X-Registry-Config) for the FROMs the engine pulls.
 
 import type { Argv, CommandModule } from 'yargs';
 import { RuntimeFailure } from '../common/errors.js';
@@ -8,6 +9,7 @@ import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
 import { keyValues } from './key-values.js';
+import { registryConfigHeaders } from './registry-auth.js';
 
 interface BuildArgs extends GlobalArgs {
   context: string;
@@ -61,7 +63,8 @@ export function buildCommand(io: CliIO): CommandModule<GlobalArgs, BuildArgs> {
       if (args.target) query.set('target', args.target);
       if (args.noCache) query.set('nocache', '1');
       if (args.pull) query.set('pull', '1');
-      const res = await client.open('POST', `/build?${query.toString()}`, { rawBody: { stream: packed.tar, contentType: 'application/x-tar' } });
+      const headers = await registryConfigHeaders(io);
+      const res = await client.open('POST', `/build?${query.toString()}`, { headers, rawBody: { stream: packed.tar, contentType: 'application/x-tar' } });
       let buffered = '';
       let failure: string | undefined;
       let id: string | undefined;

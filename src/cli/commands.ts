@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { UsageError } from '../common/errors.js';
 import { configCommand } from './config.js';
 import { imageCommand } from './image.js';
+import { builderCommand } from './builder.js';
 import { buildCommand } from './build.js';
 import { runCommand, separateRunCommand } from './run.js';
 import { engineCommand } from './engine.js';
@@ -40,6 +41,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(configCommand(io))
     .command(imageCommand(io))
     .command(buildCommand(io))
+    .command(builderCommand(io))
     .command(runCommand(io))
     .command(engineCommand(io))
     .command(psCommand(io))
@@ -115,6 +117,7 @@ const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   rmi: { '-f': '--force' },
   'image remove': { '-f': '--force' },
   'image prune': { '-f': '--force' },
+  'builder prune': { '-f': '--force' },
   login: { '-p': '--password' },
   logs: { '-f': '--follow' },
   'network ls': { '-f': '--filter' },

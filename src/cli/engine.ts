@@ -6,6 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { enginePaths, enginePidFile } from '../common/engine-paths.js';
 import { RuntimeFailure } from '../common/errors.js';
+import { parseInsecureRegistry } from '../image/registry/endpoint.js';
+import { list } from './engine-client.js';
+import { parseBuildCacheMax } from './engine-main.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -15,6 +18,8 @@ interface EngineArgs extends GlobalArgs {
   root?: string | undefined;
   runRoot?: string | undefined;
   socket?: string | undefined;
+  insecureRegistry?: string | string[] | undefined;
+  buildCacheMax?: string | undefined;
 }
 
 export function engineCommand(io: CliIO): CommandModule<GlobalArgs, EngineArgs> {
@@ -26,12 +31,16 @@ export function engineCommand(io: CliIO): CommandModule<GlobalArgs, EngineArgs> 
         .positional('action', { type: 'string', choices: ['run', 'status', 'stop'], default: 'run' })
         .option('root', { type: 'string', description: 'State directory (env STACK_ROOT; default /var/lib/stack)' })
         .option('run-root', { type: 'string', description: 'Runtime directory (env STACK_RUN_ROOT; default /run/stack)' })
-        .option('socket', { type: 'string', description: 'API socket (env STACK_SOCKET; default <run-root>/stack.sock)' }) as unknown as Argv<EngineArgs>,
+        .option('socket', { type: 'string', description: 'API socket (env STACK_SOCKET; default <run-root>/stack.sock)' })
+        .option('insecure-registry', { type: 'string', description: 'Reach this registry HOST[:PORT] over plain HTTP (repeatable; env STACK_INSECURE_REGISTRIES)' })
+        .option('build-cache-max', { type: 'string', description: 'Keep the build cache under SIZE (e.g. 2g), evicting the least recently used after builds (default 10g)' }) as unknown as Argv<EngineArgs>,
     handler: async (args) => {
       const paths = enginePaths(io.env, { root: args.root, runRoot: args.runRoot, socket: args.socket });
       if (args.action === 'run' || args.action === undefined) {
         const { runEngineForeground } = await import('../api/stackd.js');
-        await runEngineForeground(process.env, paths, stackVersion(), (line) => io.stderr.write(`${line}\n`));
+        const insecureRegistries = list(args.insecureRegistry).map((r) => parseInsecureRegistry(r));
+        const buildCacheMax = args.buildCacheMax === undefined ? undefined : parseBuildCacheMax(args.buildCacheMax);
+        await runEngineForeground(process.env, { ...paths, insecureRegistries, ...(buildCacheMax !== undefined ? { buildCacheMax } : {}) }, stackVersion(), (line) => io.stderr.write(`${line}\n`));
         return;
       }
       const { ApiClient } = await import('../client/api-client.js');

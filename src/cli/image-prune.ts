@@ -6,6 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../common/errors.js';
 import { confirm } from './confirm.js';
 import { engineClient } from './engine-client.js';
+import { humanBytes } from './human-bytes.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
 
@@ -38,15 +39,4 @@ export function imagePruneCommand(io: CliIO): CommandModule<GlobalArgs, PruneArg
       io.stdout.write(`Total reclaimed space: ${humanBytes(result.SpaceReclaimed)}\n`);
     },
   };
-}
-
-function humanBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(3).replace(/\.?0+$/, '')}${units[i]}`;
 }

@@ -1,7 +1,8 @@
 // The X-Registry-Auth header a pull or push sends: the logins of ~/.docker/config.json (or
-// its credential helper) for the registry an image name points at, as docker does.
+// its credential helper) for the registry an image name points at, as docker does; and
+// the X-Registry-Config header of a build: every login, for whatever its FROMs pull.
 
-import { encodeAuthHeader, findCredentials } from '../common/docker-config.js';
+import { allCredentials, encodeAuthHeader, encodeRegistryConfig, findCredentials } from '../common/docker-config.js';
 import { parseReference } from '../image/reference.js';
 import type { CliIO } from './io.js';
 
@@ -9,4 +10,9 @@ export async function registryAuthHeaders(io: CliIO, image: string): Promise<Rec
   const { domain } = parseReference(image);
   const credentials = await findCredentials(io.env, domain);
   return credentials ? { 'X-Registry-Auth': encodeAuthHeader(domain, credentials) } : {};
+}
+
+export async function registryConfigHeaders(io: CliIO): Promise<Record<string, string>> {
+  const logins = await allCredentials(io.env);
+  return logins.size > 0 ? { 'X-Registry-Config': encodeRegistryConfig(logins) } : {};
 }

@@ -76,6 +76,24 @@ export async function findCredentials(env: Environment, domain: string): Promise
   return undefined;
 }
 
+/**
+ * Every login config.json names (its `auths` and `credHelpers` entries), by registry host:
+ * what `docker build` sends as X-Registry-Config, since the client cannot know which
+ * registries the build's FROMs will reach. A `credsStore`'s logins without an `auths`
+ * entry are not listed (that needs the helper's `list`).
+ */
+export async function allCredentials(env: Environment): Promise<Map<string, RegistryCredentials>> {
+  const config = await readConfig(dockerConfigDir(env));
+  const out = new Map<string, RegistryCredentials>();
+  for (const key of [...Object.keys(config.auths ?? {}), ...Object.keys(config.credHelpers ?? {})]) {
+    const host = hostOf(key);
+    if (out.has(host)) continue;
+    const credentials = await findCredentials(env, host);
+    if (credentials) out.set(host, credentials);
+  }
+  return out;
+}
+
 /** Runs `docker-credential-<helper> get` with the server URL on stdin. */
 export async function credentialHelperGet(helper: string, server: string, env: Environment): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${helper}`;
@@ -130,25 +148,52 @@ export async function removeLogin(env: Environment, domain: string): Promise<boo
   return true;
 }
 
-/** X-Registry-Auth's value: base64url of the JSON. */
-export function encodeAuthHeader(domain: string, credentials: RegistryCredentials): string {
+function authConfig(domain: string, credentials: RegistryCredentials): AuthConfig {
   const body: AuthConfig = { serveraddress: domain };
   if (credentials.username !== undefined) body.username = credentials.username;
   if (credentials.password !== undefined) body.password = credentials.password;
   if (credentials.identityToken !== undefined) body.identitytoken = credentials.identityToken;
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
+  return body;
+}
+
+/** X-Registry-Auth's value: base64url of the JSON. */
+export function encodeAuthHeader(domain: string, credentials: RegistryCredentials): string {
+  return Buffer.from(JSON.stringify(authConfig(domain, credentials))).toString('base64url');
+}
+
+function decodeBase64Json(value: string, header: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    throw new Error(`${header} is not base64 JSON`);
+  }
 }
 
 /** X-Registry-Auth read back (base64 or base64url); undefined when absent or empty. */
 export function decodeAuthHeader(value: string | undefined): RegistryCredentials | undefined {
   if (!value) return undefined;
-  let parsed: AuthConfig;
-  try {
-    parsed = JSON.parse(Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as AuthConfig;
-  } catch {
-    throw new Error('X-Registry-Auth is not base64 JSON');
+  return authConfigCredentials(decodeBase64Json(value, 'X-Registry-Auth') as AuthConfig);
+}
+
+/** X-Registry-Config's value (POST /build): base64url of `{ "<registry>": AuthConfig, ... }`. */
+export function encodeRegistryConfig(logins: ReadonlyMap<string, RegistryCredentials>): string {
+  const body: Record<string, AuthConfig> = {};
+  for (const [domain, credentials] of logins) body[configKey(domain)] = authConfig(domain, credentials);
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+/** X-Registry-Config read back: the logins by registry host (Docker Hub's as `docker.io`). */
+export function decodeRegistryConfig(value: string | undefined): Map<string, RegistryCredentials> {
+  const out = new Map<string, RegistryCredentials>();
+  if (!value) return out;
+  const parsed = decodeBase64Json(value, 'X-Registry-Config');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('X-Registry-Config must be a JSON object of registry logins');
+  for (const [key, entry] of Object.entries(parsed as Record<string, AuthConfig>)) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const credentials = authConfigCredentials(entry);
+    if (credentials) out.set(hostOf(key), credentials);
   }
-  return authConfigCredentials(parsed);
+  return out;
 }
 
 export function authConfigCredentials(parsed: AuthConfig): RegistryCredentials | undefined {

@@ -4,9 +4,12 @@
 // default bridge with NAT and the engine's DNS, /etc/hosts and resolv.conf, cgroups, the
 // log file) and no second way of running things exists. The builder then reads the
 // container's overlay upper dir as the step's layer and the container is removed. Base
-// images the engine lacks are pulled with the engine's registry client (its own logins).
+// images the engine lacks are pulled with the engine's registry client, with the logins the
+// client sent (X-Registry-Config), else the engine's own.
 
 import { readFile } from 'node:fs/promises';
+import type { RegistryCredentials } from '../common/docker-config.js';
+import { parseReference } from '../image/reference.js';
 import { join } from 'node:path';
 import { containerRootfsDirs } from '../image/rootfs.js';
 import { Builder, type BuildRequest, type BuildResult, type RunOutcome, type RunRequest, type StepRunner } from '../image/build/builder.js';
@@ -14,40 +17,114 @@ import { readContainerLog } from './container-logs.js';
 import { containerDir } from './container-record.js';
 import type { ContainerService } from './container-service.js';
 import { familiarName, type ImageService } from './image-service.js';
-import type { ResolvedImage } from '../image/store.js';
+import type { ImageStore, ResolvedImage } from '../image/store.js';
+import { planCachePrune, type CacheObject } from '../image/build/cache-prune.js';
 
 /** Label on a build step's container (shown by `ps -a` while it runs, as Docker's are). */
 export const BUILD_STEP_LABEL = 'stack.build.step';
 
+/** The build cache's default bound (blob bytes only its step results use). */
+export const DEFAULT_BUILD_CACHE_MAX = 10 * 1024 ** 3;
+
+export interface BuildPruneReport {
+  /** The cache keys dropped (Docker's build cache record IDs). */
+  CachesDeleted: string[];
+  SpaceReclaimed: number;
+}
+
 export class BuildService {
   private readonly builder: Builder;
+  private readonly images: ImageService;
+  private readonly containers: ContainerService;
+  private readonly cacheMax: number;
 
-  constructor(options: { root: string; images: ImageService; containers: ContainerService }) {
+  constructor(options: { root: string; images: ImageService; containers: ContainerService; cacheMax?: number }) {
+    this.images = options.images;
+    this.containers = options.containers;
+    this.cacheMax = options.cacheMax ?? DEFAULT_BUILD_CACHE_MAX;
     this.builder = new Builder({
       store: options.images.store,
       findImage: (ref) => options.images.find(ref),
-      pullImage: (ref, say) => pullForBuild(options.images, ref, say),
+      pullImage: (ref, say, pull) => pullForBuild(options.images, ref, say, pull.logins),
       runner: new ContainerStepRunner(options.root, options.containers),
+      hold: () => options.images.holds.hold(),
+      guardWrite: (work) => options.images.guardWrite(work),
     });
   }
 
-  build(request: BuildRequest): Promise<BuildResult> {
-    return this.builder.build(request);
+  /** Builds; then, the build's hold released, evicts the least recently used cache beyond the bound. */
+  async build(request: BuildRequest): Promise<BuildResult> {
+    try {
+      return await this.builder.build(request);
+    } finally {
+      await this.prune({ all: true, keepStorage: this.cacheMax }).catch((err: unknown) => {
+        request.output(`[Warning] keeping the build cache under ${this.cacheMax} bytes failed: ${(err as Error).message}\n`);
+      });
+    }
   }
 
   /** The build cache forgets steps whose results were these (removed) images. */
-  forgetImages(manifestDigests: Iterable<string>): Promise<number> {
-    return this.builder.stepCache.forget(manifestDigests);
+  async forgetImages(manifestDigests: Iterable<string>): Promise<number> {
+    return (await this.builder.stepCache.forget(manifestDigests)).length;
   }
+
+  /**
+   * `docker builder prune`: drops cache entries (the unnamed step images and their cache
+   * keys) as cache-prune.ts plans, never one a running build holds or a container uses,
+   * then collects the garbage. Runs with no other store write under way.
+   */
+  prune(options: { all: boolean; keepStorage: number }): Promise<BuildPruneReport> {
+    const cache = this.builder.stepCache;
+    const store = this.images.store;
+    return this.images.exclusively(async (collect) => {
+      const entries = await cache.entries();
+      const index = await store.entries();
+      const listed = new Set(index.map((e) => e.digest));
+      const named = new Set(index.filter((e) => e.reference !== undefined).map((e) => e.digest));
+      const held = this.images.holds.content().images;
+      const results = new Map<string, number>();
+      for (const [, entry] of entries) results.set(entry.digest, Math.max(results.get(entry.digest) ?? 0, entry.used));
+      const objects: CacheObject[] = [];
+      for (const [digest, used] of results) {
+        if (!listed.has(digest)) continue;
+        const image = await store.resolveManifest(digest);
+        const inUse = held.has(digest) || this.containers.usersOfImage(image.manifest.config.digest).length > 0;
+        objects.push({ digest, used, blobs: await imageBlobs(store, image), named: named.has(digest), inUse });
+      }
+      const pinned = new Set<string>();
+      for (const entry of index) {
+        if (entry.reference === undefined && results.has(entry.digest)) continue;
+        for (const blob of await imageBlobs(store, await store.resolveManifest(entry.digest))) pinned.add(blob.digest);
+      }
+      const plan = planCachePrune(objects, pinned, options);
+      // Entries whose image went some other way are dropped too: they can never hit.
+      const stale = [...results.keys()].filter((d) => !listed.has(d));
+      if (plan.remove.length === 0 && stale.length === 0) return { CachesDeleted: [], SpaceReclaimed: 0 };
+      await store.dropUnnamed(plan.remove);
+      const dropped = await cache.forget([...plan.remove, ...stale]);
+      const { bytes } = await collect();
+      return { CachesDeleted: dropped, SpaceReclaimed: bytes };
+    });
+  }
+}
+
+/** An image's manifest, config and layer blobs, each once, with their sizes. */
+async function imageBlobs(store: ImageStore, image: ResolvedImage): Promise<Array<{ digest: string; size: number }>> {
+  const blobs = new Map<string, number>([[image.manifestDigest, (await store.getBlob(image.manifestDigest)).length], [image.manifest.config.digest, image.manifest.config.size]]);
+  for (const layer of image.manifest.layers) blobs.set(layer.digest, layer.size);
+  return [...blobs].map(([digest, size]) => ({ digest, size }));
 }
 
 /**
  * Pulls a base image, its progress as the text lines `docker build` shows for one: each
  * layer's status once per change (not every byte count), then the digest and status.
+ * The client's login for the image's registry is used when it sent one, else the engine's.
  */
-async function pullForBuild(images: ImageService, ref: string, say: (line: string) => void): Promise<ResolvedImage> {
+async function pullForBuild(images: ImageService, ref: string, say: (line: string) => void, logins: ReadonlyMap<string, RegistryCredentials> | undefined): Promise<ResolvedImage> {
   const last = new Map<string, string>();
+  const credentials = logins?.get(parseReference(ref).domain);
   const result = await images.pull(ref, {
+    ...(credentials ? { credentials } : {}),
     onProgress: (event) => {
       if (event.kind === 'message') {
         say(`${event.id ? `${event.id}: ` : ''}${event.text}\n`);

@@ -34,6 +34,8 @@ export interface EngineOptions {
   addressPool?: string;
   /** Registries reached over plain HTTP besides loopback ones (STACK_INSECURE_REGISTRIES). */
   insecureRegistries?: string[];
+  /** The build cache is kept under this many bytes (least recently used evicted after builds). */
+  buildCacheMax?: number;
   /** The engine's environment: its ~/.docker/config.json holds registry logins. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -99,7 +101,7 @@ export class Engine {
     });
     this.containers = containers;
     this.execs = new ExecService(this.containers, runtime);
-    this.builds = new BuildService({ root: paths.root, images: this.images, containers: this.containers });
+    this.builds = new BuildService({ root: paths.root, images: this.images, containers: this.containers, ...(options.buildCacheMax !== undefined ? { cacheMax: options.buildCacheMax } : {}) });
   }
 
   /** Opens the engine root (made if new) and reconciles it with the containers still running. */
@@ -191,9 +193,21 @@ export class Engine {
       HttpsProxy: '',
       NoProxy: '',
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: [], Mirrors: [] },
+      RegistryConfig: registryConfig(this.options.insecureRegistries ?? []),
     };
   }
+}
+
+/**
+ * Docker's RegistryConfig: loopback is always plain HTTP (127.0.0.0/8, as Docker lists it),
+ * and each --insecure-registry is an index that is not Secure; `docker info` prints both
+ * under "Insecure Registries".
+ */
+function registryConfig(insecure: readonly string[]): Record<string, unknown> {
+  const index = (name: string, secure: boolean): Record<string, unknown> => ({ Name: name, Mirrors: [], Secure: secure, Official: name === 'docker.io' });
+  const IndexConfigs: Record<string, unknown> = { 'docker.io': index('docker.io', true) };
+  for (const name of insecure) IndexConfigs[name] = index(name, false);
+  return { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, IndexConfigs, InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'], Mirrors: [] };
 }
 
 function goArch(): string {

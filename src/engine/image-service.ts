@@ -8,6 +8,8 @@ import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { ImageSummary } from '../common/api-types.js';
 import { parseReference } from '../image/reference.js';
 import { TokenCache } from '../image/registry/auth.js';
+import { BlobSources } from '../image/registry/blob-sources.js';
+import { StoreHolds } from '../image/store-holds.js';
 import { RegistryClient } from '../image/registry/client.js';
 import type { Platform } from '../image/registry/platform.js';
 import type { ProgressSink } from '../image/registry/progress.js';
@@ -75,8 +77,13 @@ class StoreGate {
 export class ImageService {
   private readonly tokens = new TokenCache();
   private readonly gate = new StoreGate();
+  private readonly sources: BlobSources;
+  /** What running builds stand on: collected garbage never includes it, prunes skip it. */
+  readonly holds = new StoreHolds();
 
-  constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {}
+  constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {
+    this.sources = new BlobSources(store.root);
+  }
 
   /** The credentials a request brought, else the engine's own config.json's for that registry. */
   private async credentialsFor(domain: string, given: RegistryCredentials | undefined): Promise<RegistryCredentials | undefined> {
@@ -92,6 +99,7 @@ export class ImageService {
       credentials,
       insecure: this.registries.insecure ?? [],
       tokens: this.tokens,
+      sources: this.sources,
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
@@ -105,6 +113,7 @@ export class ImageService {
       credentials: await this.credentialsFor(domain, options.credentials),
       insecure: this.registries.insecure ?? [],
       tokens: this.tokens,
+      sources: this.sources,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   }
@@ -239,15 +248,16 @@ export class ImageService {
     }
     if (users.length === 0) {
       await this.store.dropUnnamed(await this.manifestsOf(id));
-      await this.store.collectGarbage();
+      await this.collectGarbage();
       out.push({ Deleted: id });
     }
     return out;
   }
 
   /**
-   * `docker image prune`: deletes dangling images (unnamed, not used by a container: the
-   * builder's step results among them) or, with `all`, every image no container uses.
+   * `docker image prune`: deletes dangling images (unnamed: the builder's step results
+   * among them) or, with `all`, named ones too; never one a container uses or a running
+   * build holds.
    * Returns Docker's report and the manifests that went, so the build cache can forget them.
    */
   prune(usedBy: (imageId: string) => ImageUser[], all: boolean): Promise<{ ImagesDeleted: RemovedImage[]; SpaceReclaimed: number; removedManifests: string[] }> {
@@ -266,8 +276,9 @@ export class ImageService {
     }
     const deleted: RemovedImage[] = [];
     const removedManifests: string[] = [];
+    const held = this.holds.content().images;
     for (const [id, row] of byId) {
-      if (usedBy(id).length > 0) continue;
+      if (usedBy(id).length > 0 || [...row.manifests].some((m) => held.has(m))) continue;
       if (row.named.length > 0 && !all) continue;
       for (const reference of row.named) {
         await this.store.untag(reference, false);
@@ -277,8 +288,28 @@ export class ImageService {
       removedManifests.push(...row.manifests);
       deleted.push({ Deleted: id });
     }
-    const { bytes } = await this.store.collectGarbage();
+    const { bytes } = await this.collectGarbage();
     return { ImagesDeleted: deleted, SpaceReclaimed: bytes, removedManifests };
+  }
+
+  /**
+   * Runs a store write (blobs, then the index entry naming them) so that no garbage
+   * collection runs between the two, and none waits long: it is short.
+   */
+  guardWrite<T>(work: () => Promise<T>): Promise<T> {
+    return this.gate.withShared(work);
+  }
+
+  /** Runs `work` alone (no pull, load or store write under way); `collect` collects garbage. */
+  exclusively<T>(work: (collect: () => Promise<{ bytes: number }>) => Promise<T>): Promise<T> {
+    return this.gate.withExclusive(() => work(() => this.collectGarbage()));
+  }
+
+  /** Deletes unreferenced, unheld blobs and layers; the mount sources of deleted blobs go too. */
+  private async collectGarbage(): Promise<{ bytes: number }> {
+    const collected = await this.store.collectGarbage(this.holds.content());
+    await this.sources.retain((digest) => this.store.hasBlob(digest));
+    return collected;
   }
 
   /** Every name of the image `id`. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError } from '../common/errors.js';
 import { normalizeReference } from './reference.js';
+import type { HeldContent } from './store-holds.js';
 
 export const MEDIA_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const MEDIA_CONFIG = 'application/vnd.oci.image.config.v1+json';
@@ -437,14 +438,24 @@ export class ImageStore {
     await this.collectGarbage();
   }
 
-  /** Deletes every blob and unpacked layer no entry of the index uses; `bytes` is what the blobs took. */
-  async collectGarbage(): Promise<{ blobs: number; layers: number; bytes: number }> {
+  /**
+   * Deletes every blob and unpacked layer no entry of the index uses and `held` does not
+   * hold (a running build's images and fresh layers); `bytes` is what the blobs took.
+   */
+  async collectGarbage(held?: HeldContent): Promise<{ blobs: number; layers: number; bytes: number }> {
     const index = await this.readIndex();
-    const keepBlobs = new Set<string>();
-    const keepLayers = new Set<string>();
-    for (const m of index.manifests) {
-      keepBlobs.add(digestHex(m.digest));
-      const manifest = JSON.parse((await this.getBlob(m.digest)).toString('utf8')) as Manifest;
+    const keepBlobs = new Set<string>([...(held?.blobs ?? [])].map(digestHex));
+    const keepLayers = new Set<string>([...(held?.diffIds ?? [])].map(digestHex));
+    const manifests = new Set([...index.manifests.map((m) => m.digest), ...(held?.images ?? [])]);
+    for (const digest of manifests) {
+      const manifestBytes = await this.getBlob(digest).catch((err: unknown) => {
+        // A held image whose blobs are gone already has nothing left to keep.
+        if (held?.images.has(digest)) return undefined;
+        throw err;
+      });
+      if (manifestBytes === undefined) continue;
+      keepBlobs.add(digestHex(digest));
+      const manifest = JSON.parse(manifestBytes.toString('utf8')) as Manifest;
       keepBlobs.add(digestHex(manifest.config.digest));
       for (const l of manifest.layers) keepBlobs.add(digestHex(l.digest));
       const config = JSON.parse((await this.getBlob(manifest.config.digest)).toString('utf8')) as ImageConfig;

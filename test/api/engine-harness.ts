@@ -35,8 +35,8 @@ export interface EngineHarness {
   env: Record<string, string>;
   /** Serves the engine in this process (the default) ... */
   startInProcess(): Promise<void>;
-  /** ... or as a separate stackd process, which a test may SIGKILL. */
-  startProcess(): Promise<ChildProcess>;
+  /** ... or as a separate stackd process, which a test may SIGKILL (`args`: more stackd options). */
+  startProcess(args?: string[]): Promise<ChildProcess>;
   stopEngine(): Promise<void>;
   cleanup(): Promise<void>;
 }
@@ -56,8 +56,8 @@ export async function makeEngineHarness(name: string, options: { inProcess?: boo
     async startInProcess() {
       inProcess = await startEngine(paths, 'test');
     },
-    async startProcess() {
-      child = spawn(process.execPath, [STACKD, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket], { stdio: ['ignore', 'ignore', 'inherit'] });
+    async startProcess(args = []) {
+      child = spawn(process.execPath, [STACKD, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
       for (let i = 0; i < 200 && !(await client.ping()); i++) await sleep(25);
       if (!(await client.ping())) throw new Error('the test engine did not start');
       return child;

@@ -6,7 +6,8 @@
 // server issued and proxies to the real registry; it also redirects blob GETs to another
 // origin (a stand-in for blob storage) that records any Authorization it is sent.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -90,6 +91,36 @@ t.test('htpasswd Basic auth: refused without login and with a wrong password; st
   t.same((JSON.parse(readFileSync(file, 'utf8')) as { auths: object }).auths, {});
 });
 
+t.test('stack build: FROM a private image pulls with the login sent as X-Registry-Config', { skip }, async (t) => {
+  const registry = await startRegistry({ htpasswd: { user: 'carol', password: 'b4se' } });
+  t.teardown(() => registry.stop());
+  const layout = tempDir(t, 'layout');
+  await writeImageLayout(layout, 'v1', await busyboxLayers('a private base'), ['cat', '/etc/greeting']);
+  await pushLayoutWithCreds(layout, registry, 'private/base:v1', 'carol:b4se');
+  const { engine, env } = await engineFor(t, 'build-auth');
+  const cwd = engine.paths.root;
+  const context = tempDir(t, 'context');
+  writeFileSync(join(context, 'Dockerfile'), `FROM ${registry.host}/private/base:v1\nLABEL built=on-a-private-base\n`);
+
+  const anonymous = await runCli(['build', '-t', 'derived:v1', context], { cwd, env });
+  t.equal(anonymous.code, 1);
+  t.match(anonymous.stderr, `Dockerfile:1: FROM ${registry.host}/private/base:v1: unauthorized: ${registry.host} wants credentials for private/base: log in with "stack login ${registry.host}"`);
+  t.notMatch(anonymous.stderr, 'bootstrap', 'no advice beside the login one');
+
+  const bad = await engine.client.open('POST', '/build', { headers: { 'X-Registry-Config': '%%%' }, rawBody: { stream: Readable.from([]), contentType: 'application/x-tar' } }).then(() => 'accepted', (err: Error) => err.message);
+  t.match(bad, 'X-Registry-Config is not base64 JSON');
+
+  const login = await runCli(['login', '-u', 'carol', '--password-stdin', registry.host], { cwd, env, stdin: 'b4se\n' });
+  t.equal(login.code, 0, login.stderr);
+  const built = await runCli(['build', '-t', 'derived:v1', context], { cwd, env });
+  t.equal(built.code, 0, built.stderr);
+  t.match(built.stdout, `Status: Downloaded newer image for ${registry.host}/private/base:v1`);
+  const run = await runCli(['run', '--rm', 'derived:v1'], { cwd, env });
+  t.same(run, { code: 0, stdout: 'a private base\n', stderr: '' });
+  const labels = await engine.client.call<{ Config: { Labels: Record<string, string> } }>('GET', '/images/derived:v1/json');
+  t.equal(labels.Config.Labels.built, 'on-a-private-base');
+});
+
 async function pushLayoutWithCreds(layout: string, registry: TestRegistry, target: string, creds: string): Promise<void> {
   const { skopeo } = await import('./registry-server.js');
   await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', creds, `oci:${layout}:v1`, `docker://${registry.host}/${target}`]);
@@ -161,11 +192,13 @@ t.test('Bearer tokens: a token server, tokens cached per scope, no Authorization
   const run = await runCli(['run', '--rm', `${host}/team/app:v1`], { cwd, env });
   t.same(run, { code: 0, stdout: 'behind a token server\n', stderr: '' });
 
-  // A push asks for a pull,push token of its own.
+  // A push asks for a pull,push token of its own; mounting the blobs from team/app (where
+  // the pull found them) needs one that may also read team/app.
   const tag = await runCli(['tag', `${host}/team/app:v1`, `${host}/team/copy:v2`], { cwd, env });
   t.equal(tag.code, 0, tag.stderr);
   tokenRequests.length = 0;
   const pushed = await runCli(['push', `${host}/team/copy:v2`], { cwd, env });
   t.equal(pushed.code, 0, pushed.stderr);
-  t.same(tokenRequests.map((r) => r.scope), ['repository:team/copy:pull,push']);
+  t.same(tokenRequests.map((r) => r.scope), ['repository:team/copy:pull,push', 'repository:team/copy:pull,push repository:team/app:pull']);
+  t.equal(pushed.stdout.match(/Mounted from team\/app/g)?.length, 3, 'every layer mounted, none uploaded');
 });

@@ -5,7 +5,7 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer as createHttpServer, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface TestRegistry {
-  /** `127.0.0.1:PORT`, as image names spell it. */
+  /** `ADDRESS:PORT` (127.0.0.1 by default), as image names spell it. */
   host: string;
   port: number;
   /** The storage root: blobs are under docker/registry/v2/blobs/sha256/<2>/<hex>/data. */
@@ -45,9 +45,9 @@ export interface TestRegistry {
 }
 
 /** The answer to `GET /v2/`, or undefined while nothing listens. */
-function probe(port: number): Promise<number | undefined> {
+function probe(address: string, port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/v2/', timeout: 1000 }, (res) => {
+    const req = request({ host: address, port, path: '/v2/', timeout: 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode);
     });
@@ -57,7 +57,12 @@ function probe(port: number): Promise<number | undefined> {
   });
 }
 
-export async function startRegistry(options: { htpasswd?: { user: string; password: string } } = {}): Promise<TestRegistry> {
+/**
+ * `address` is 127.0.0.1 unless a test binds the registry to a bridge gateway its engine
+ * made (a non-loopback registry, which the engine reaches over HTTPS unless told otherwise).
+ */
+export async function startRegistry(options: { htpasswd?: { user: string; password: string }; address?: string } = {}): Promise<TestRegistry> {
+  const address = options.address ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'stack-registry-'));
   const storage = join(dir, 'storage');
   const port = await freePort();
@@ -79,7 +84,7 @@ export async function startRegistry(options: { htpasswd?: { user: string; passwo
     '  delete:',
     '    enabled: true',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${address}:${port}`,
     auth,
   ].join('\n');
   writeFileSync(join(dir, 'config.yml'), config);
@@ -96,11 +101,11 @@ export async function startRegistry(options: { htpasswd?: { user: string; passwo
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 200 && child.exitCode === null; i++) {
-    if ((await probe(port)) !== undefined) return { host: `127.0.0.1:${port}`, port, storage, stop };
+    if ((await probe(address, port)) !== undefined) return { host: `${address}:${port}`, port, storage, stop };
     await sleep(25);
   }
   await stop();
-  throw new Error(`docker-registry did not start on 127.0.0.1:${port}: ${stderr.trim()}`);
+  throw new Error(`docker-registry did not start on ${address}:${port}: ${stderr.trim()}`);
 }
 
 /** skopeo, with no signature policy to satisfy and plain HTTP to the test registry. */
@@ -122,4 +127,51 @@ export async function pushLayout(dir: string, tag: string, target: string): Prom
 export function registryBlobPath(registry: TestRegistry, digest: string): string {
   const hex = digest.replace(/^sha256:/, '');
   return join(registry.storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
+
+export interface CountedRequest {
+  method: string;
+  /** The path without its query. */
+  path: string;
+  query: URLSearchParams;
+  status: number;
+}
+
+export interface CountingProxy {
+  /** `127.0.0.1:PORT`: image names spelled with it reach the registry through the proxy. */
+  host: string;
+  /** Every request answered so far, in order. */
+  requests: CountedRequest[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A plain HTTP proxy on 127.0.0.1 in front of a test registry that notes each request and
+ * its answer. Host headers pass unchanged, so the registry's Location headers point back at
+ * the proxy and a whole push goes through it. `addAnswerHeaders` adds headers to answers
+ * (what a registry other than docker-registry would say, e.g. OCI-Chunk-Min-Length).
+ */
+export async function startCountingProxy(registry: TestRegistry, addAnswerHeaders: (method: string, path: string) => Record<string, string> = () => ({})): Promise<CountingProxy> {
+  const requests: CountedRequest[] = [];
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const upstream = request({ host: '127.0.0.1', port: registry.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, status: answer.statusCode ?? 0 });
+      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...addAnswerHeaders(req.method ?? '', url.pathname) });
+      answer.pipe(res);
+    });
+    upstream.on('error', (err) => res.destroy(err));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    host: `127.0.0.1:${port}`,
+    requests,
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }

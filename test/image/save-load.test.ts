@@ -208,9 +208,9 @@ t.test('rmi and image prune: names, containers, dangling build steps, the build 
   t.match(pruned.stdout, /Total reclaimed space: [1-9][\d.]*[kM]?B\n$/, 'with the space it took');
   t.ok(await imageId(engine, 'busybox:test'), 'a named image in use stays');
   t.equal(await imageId(engine, 'user').catch(() => 'gone'), 'gone');
-  const cacheFile = JSON.parse(readFileSync(join(engine.paths.root, 'image', 'build-cache.json'), 'utf8')) as { steps: Record<string, string> };
+  const cacheFile = JSON.parse(readFileSync(join(engine.paths.root, 'image', 'build-cache.json'), 'utf8')) as { steps: Record<string, { digest: string }> };
   const index = readFileSync(join(engine.paths.root, 'image', 'index.json'), 'utf8');
-  for (const digest of Object.values(cacheFile.steps)) t.ok(index.includes(digest), `the build cache points only at images the store has (${digest.slice(7, 19)})`);
+  for (const { digest } of Object.values(cacheFile.steps)) t.ok(index.includes(digest), `the build cache points only at images the store has (${digest.slice(7, 19)})`);
   const rebuilt = await build(t, engine, 'x:1', v1);
   t.notMatch(rebuilt.stdout, /Using cache/, 'the pruned steps are run again, not found in the cache');
   t.equal((await cli(['run', '--rm', 'x:1'])).stdout, 'one\n', 'and the rebuilt image works');

@@ -14,12 +14,15 @@ import { join, posix } from 'node:path';
 import tar from 'tar-stream';
 import { mountImageRootfs, unmountRootfs } from '../rootfs.js';
 import type { ImageConfig, ImageStore, ResolvedImage } from '../store.js';
+import { RegistryAuthError } from '../registry/auth.js';
+import type { StoreHold } from '../store-holds.js';
 import { decompressed, safeParts } from '../unpack.js';
 import { BuildCache, cacheKey } from './build-cache.js';
 import {
   argDeclarations, commandOf, copyPaths, DockerfileError, exposedPorts, healthcheckOf, keyValues, parseDockerfile, runScript, stageByRef, stagesNeeded,
   type Dockerfile, type Instruction, type Stage,
 } from './dockerfile.js';
+import type { RegistryCredentials } from '../../common/docker-config.js';
 import { parseDockerignore } from '../../common/dockerignore.js';
 import { NotFoundError } from '../../common/errors.js';
 import { storeLayer, upperDirEntries, type LayerEntry } from './layer-tar.js';
@@ -65,6 +68,8 @@ export interface BuildRequest {
   /** The build's output as Docker streams it: step lines, the steps' output, results. */
   output: (text: string) => void;
   signal?: AbortSignal;
+  /** Logins the client sent (X-Registry-Config), by registry host, for pulling FROM images. */
+  registryLogins?: ReadonlyMap<string, RegistryCredentials>;
 }
 
 export interface BuildResult {
@@ -93,9 +98,16 @@ export interface BuilderOptions {
    * Pulls a base image from its registry, telling its progress as text lines (the engine's
    * registry client). Without it, a FROM of a missing image fails.
    */
-  pullImage?: (ref: string, say: (line: string) => void, signal?: AbortSignal) => Promise<ResolvedImage>;
+  pullImage?: (ref: string, say: (line: string) => void, options: { signal?: AbortSignal | undefined; logins?: ReadonlyMap<string, RegistryCredentials> | undefined }) => Promise<ResolvedImage>;
   runner: StepRunner;
   now?: () => Date;
+  /**
+   * A hold on store content for one build (the engine's StoreHolds): everything the build
+   * stands on or made stays through garbage collection until the build ends.
+   */
+  hold?: () => StoreHold;
+  /** Runs a store write (blobs, then what names them) with no garbage collection in between. */
+  guardWrite?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -164,13 +176,38 @@ class BuildRun {
   private ran = 0;
   private cached = 0;
 
-  constructor(private readonly builder: Builder, private readonly request: BuildRequest) {}
+  private readonly hold: StoreHold;
+
+  constructor(private readonly builder: Builder, private readonly request: BuildRequest) {
+    this.hold = builder.deps.hold?.() ?? { addImage: () => undefined, addLayer: () => undefined, release: () => undefined };
+  }
+
+  private guardWrite<T>(work: () => Promise<T>): Promise<T> {
+    return this.builder.deps.guardWrite ? this.builder.deps.guardWrite(work) : work();
+  }
+
+  /** Stores a step's layer and holds it until the build ends (no image names it yet). */
+  private storeLayer(entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>): Promise<LayerResult> {
+    return this.guardWrite(async () => {
+      const layer = await storeLayer(this.builder.store, entries);
+      this.hold.addLayer(layer.digest, layer.diffId);
+      return layer;
+    });
+  }
 
   private say(text: string): void {
     this.request.output(text);
   }
 
   async execute(): Promise<BuildResult> {
+    try {
+      return await this.executeHeld();
+    } finally {
+      this.hold.release();
+    }
+  }
+
+  private async executeHeld(): Promise<BuildResult> {
     const { request } = this;
     const name = request.dockerfile ?? 'Dockerfile';
     const dockerfilePath = join(request.contextDir, await resolveRelative(request.contextDir, name));
@@ -218,7 +255,7 @@ class BuildRun {
     this.say(`Successfully built ${id.slice(7, 19)}\n`);
     const tags: string[] = [];
     for (const tag of request.tags ?? []) {
-      await this.builder.store.putImage(image.layers, image.config, tag);
+      await this.guardWrite(() => this.builder.store.putImage(image.layers, image.config, tag));
       tags.push(tag);
       this.say(`Successfully tagged ${tag}\n`);
     }
@@ -284,7 +321,7 @@ class BuildRun {
     const { findImage, pullImage } = this.builder.deps;
     const fail = (err: unknown, advice: string): BuildError =>
       new BuildError(`${this.dockerfile.file}:${from.line}: FROM ${baseRef}: ${(err as Error).message}${advice}`, `FROM ${baseRef}`);
-    const pull = async (): Promise<ResolvedImage> => pullImage!(baseRef, (line) => this.say(line), this.request.signal);
+    const pull = async (): Promise<ResolvedImage> => pullImage!(baseRef, (line) => this.say(line), { signal: this.request.signal, logins: this.request.registryLogins });
     if (this.request.pull) {
       if (!pullImage) {
         this.say(` ---> [Warning] --pull: this engine cannot pull from registries; using ${baseRef} from its store\n`);
@@ -309,11 +346,14 @@ class BuildRun {
     try {
       return await pull();
     } catch (err) {
+      // A refused login already says what to do.
+      if (err instanceof RegistryAuthError) throw fail(err, '');
       throw fail(err, ' (the engine lacks it and could not pull it: make it with "stack image bootstrap", "stack image import" or "stack load", or build it first)');
     }
   }
 
   private stateOf(image: ResolvedImage): StageState {
+    this.hold.addImage(image.manifestDigest);
     return { image, config: structuredClone(image.config), parent: image.manifestDigest, args: new Map(), cmdSet: false };
   }
 
@@ -436,7 +476,7 @@ class BuildRun {
   private async cachedStep(state: StageState, text: string, extra: unknown[], work: (state: StageState) => Promise<LayerResult | undefined>, createdBy?: string): Promise<void> {
     const key = cacheKey([state.parent, text, ...extra]);
     if (!this.request.noCache) {
-      const hit = await this.builder.stepCache.lookup(key);
+      const hit = await this.builder.stepCache.lookup(key, (digest) => this.hold.addImage(digest));
       if (hit !== undefined) {
         const image = await this.builder.store.resolveManifest(hit);
         const args = state.args;
@@ -465,7 +505,12 @@ class BuildRun {
       layers.push({ mediaType: layer.mediaType, digest: layer.digest, size: layer.size });
       state.config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, layer.diffId] };
     }
-    const image = await this.builder.store.putUntagged(layers, state.config);
+    // Held before the guard ends: a prune waiting on it must already see the hold.
+    const image = await this.guardWrite(async () => {
+      const stored = await this.builder.store.putUntagged(layers, state.config);
+      this.hold.addImage(stored.manifestDigest);
+      return stored;
+    });
     state.image = image;
     return image;
   }
@@ -508,7 +553,7 @@ class BuildRun {
           throw new BuildError(`The command '${args.join(' ')}' (${this.dockerfile.file}:${ins.line}, step ${this.step}/${this.total}) returned a non-zero code: ${outcome.exitCode}${shown}`, ins.text);
         }
         const targets = new Set(outcome.mountTargets.map((t) => t.replace(/^\/+/, '')));
-        return await storeLayer(this.builder.store, upperDirEntries(outcome.upperDir, (rel, empty) => empty && targets.has(rel)));
+        return await this.storeLayer(upperDirEntries(outcome.upperDir, (rel, empty) => empty && targets.has(rel)));
       } finally {
         await outcome.release();
       }
@@ -525,7 +570,7 @@ class BuildRun {
       const st = await lstat(join(root, resolved)).catch(() => undefined);
       if (st?.isDirectory()) return undefined;
       await addParents(root, resolved, entries, { uid: 0, gid: 0 }, true);
-      return storeLayer(this.builder.store, entries.values());
+      return this.storeLayer(entries.values());
     });
   }
 
@@ -558,6 +603,7 @@ class BuildRun {
       } else {
         try {
           fromImage = await this.builder.deps.findImage(fromRef);
+          this.hold.addImage(fromImage.manifestDigest);
         } catch (err) {
           fail(`--from=${fromRef}: ${(err as Error).message}`);
         }
@@ -628,7 +674,7 @@ class BuildRun {
             }
           }
         }
-        return storeLayer(this.builder.store, entries.values());
+        return this.storeLayer(entries.values());
       });
       return { extra, make };
     };

@@ -1,6 +1,7 @@
 // A client of one repository of an OCI distribution registry (the `/v2/` API): manifests
 // fetched and put, blobs checked, downloaded (resumed with Range after a dropped
-// connection) and uploaded (POST, then a monolithic PUT with the digest). Authentication is
+// connection), mounted from another repository, and uploaded (POST, then one PUT with the
+// digest, or PATCHes in chunks for big blobs). Authentication is
 // answered when challenged and then sent up front; see auth.ts.
 
 import { createHash } from 'node:crypto';
@@ -9,7 +10,7 @@ import type { Readable } from 'node:stream';
 import type { RegistryCredentials } from '../../common/docker-config.js';
 import { NotFoundError } from '../../common/errors.js';
 import { basicHeader, fetchToken, parseChallenge, RegistryAuthError, TokenCache, type Challenge } from './auth.js';
-import { registryBaseUrl } from './endpoint.js';
+import { explainTlsFailure, registryBaseUrl } from './endpoint.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import { isConnectionError, readBody, RegistryTransport, type TransportRequest } from './transport.js';
 
@@ -31,6 +32,20 @@ export interface FetchedManifest {
   digest: string;
   bytes: Buffer;
 }
+
+/** Blobs over this size are uploaded in chunks. */
+export const DEFAULT_CHUNK_THRESHOLD = 16 * 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+export interface UploadOptions {
+  chunkThreshold?: number;
+  chunkSize?: number;
+  /** A repository of the same registry known to hold the blob. */
+  mountFrom?: string | undefined;
+}
+
+/** `chunks` is 0 for a monolithic PUT. */
+export type UploadOutcome = { kind: 'mounted'; from: string } | { kind: 'uploaded'; chunks: number };
 
 type AuthState = { scheme: 'none' } | { scheme: 'basic' } | { scheme: 'bearer'; challenge: Challenge };
 
@@ -72,7 +87,9 @@ export class RegistryClient {
     for (let round = 0; ; round++) {
       const authorization = await this.authorization(scopes);
       const headers = { ...(req.headers ?? {}), ...(authorization ? { Authorization: authorization } : {}) };
-      const res = await this.transport.request({ ...req, headers });
+      const res = await this.transport.request({ ...req, headers }).catch((err: unknown) => {
+        throw explainTlsFailure(this.domain, this.base, err) ?? err;
+      });
       if (res.statusCode !== 401) return res;
       res.resume();
       const header = res.headers['www-authenticate'];
@@ -188,18 +205,66 @@ export class RegistryClient {
     }
   }
 
-  /** Uploads a blob: POST for an upload URL, then one PUT of the whole content with its digest. */
-  async uploadBlob(digest: string, size: number, open: () => Readable): Promise<void> {
-    const start = await this.send({ method: 'POST', url: this.url('/blobs/uploads/'), headers: { 'Content-Length': '0' } });
+  /**
+   * Uploads a blob. With `mountFrom`, first asks the registry to mount it from that
+   * repository (201: done, nothing sent); a 202 instead opens an ordinary upload session.
+   * Small blobs go up in one PUT with the digest; big ones (over `chunkThreshold`), or any
+   * when the registry names an OCI-Chunk-Min-Length, as PATCHes of `chunkSize` bytes with
+   * their Content-Range, each to the Location the last answer gave, then an empty PUT.
+   */
+  async uploadBlob(digest: string, size: number, open: () => Readable, options: UploadOptions = {}): Promise<UploadOutcome> {
+    const url = this.url('/blobs/uploads/');
+    const scopes = [this.scope];
+    if (options.mountFrom !== undefined) {
+      url.searchParams.set('mount', digest);
+      url.searchParams.set('from', options.mountFrom);
+      // The token must also let us read the source repository, or the registry answers 202.
+      scopes.push(`repository:${options.mountFrom}:pull`);
+    }
+    const start = await this.send({ method: 'POST', url, headers: { 'Content-Length': '0' } }, scopes);
+    if (options.mountFrom !== undefined && start.statusCode === 201) {
+      start.resume();
+      return { kind: 'mounted', from: options.mountFrom };
+    }
     if (start.statusCode !== 202) throw await this.failure(start, `starting the upload of ${digest}`);
     start.resume();
-    const location = start.headers.location;
-    if (!location) throw new Error(`${this.domain} started an upload of ${digest} without a Location`);
-    const url = new URL(location, this.base);
-    url.searchParams.set('digest', digest);
-    const res = await this.send({ method: 'PUT', url, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) }, body: open });
-    if (res.statusCode !== 201) throw await this.failure(res, `uploading ${digest}`);
+    const session = this.uploadLocation(start, digest);
+    const minChunk = Number(start.headers['oci-chunk-min-length']) || 0;
+    if (size <= (options.chunkThreshold ?? DEFAULT_CHUNK_THRESHOLD) && minChunk === 0) {
+      session.searchParams.set('digest', digest);
+      const res = await this.send({ method: 'PUT', url: session, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) }, body: open });
+      if (res.statusCode !== 201) throw await this.failure(res, `uploading ${digest}`);
+      res.resume();
+      return { kind: 'uploaded', chunks: 0 };
+    }
+    return this.uploadChunks(session, digest, size, open(), Math.max(options.chunkSize ?? DEFAULT_CHUNK_SIZE, minChunk));
+  }
+
+  private async uploadChunks(session: URL, digest: string, size: number, source: Readable, chunkSize: number): Promise<UploadOutcome> {
+    let location = session;
+    let offset = 0;
+    let chunks = 0;
+    for await (const chunk of fixedSizeChunks(source, chunkSize)) {
+      const range = `${offset}-${offset + chunk.length - 1}`;
+      const res = await this.send({ method: 'PATCH', url: location, headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': range }, body: chunk });
+      if (res.statusCode !== 202) throw await this.failure(res, `uploading bytes ${range} of ${digest}`);
+      res.resume();
+      location = this.uploadLocation(res, digest);
+      offset += chunk.length;
+      chunks++;
+    }
+    if (offset !== size) throw new Error(`blob ${digest}: the store gave ${offset} bytes where the manifest says ${size}`);
+    location.searchParams.set('digest', digest);
+    const res = await this.send({ method: 'PUT', url: location, headers: { 'Content-Length': '0' } });
+    if (res.statusCode !== 201) throw await this.failure(res, `finishing the upload of ${digest}`);
     res.resume();
+    return { kind: 'uploaded', chunks };
+  }
+
+  private uploadLocation(res: IncomingMessage, digest: string): URL {
+    const location = res.headers.location;
+    if (!location) throw new Error(`${this.domain} answered the upload of ${digest} without a Location`);
+    return new URL(location, this.base);
   }
 
   /** Puts a manifest under a tag (or digest); returns its digest. */
@@ -213,4 +278,25 @@ export class RegistryClient {
   close(): void {
     if (this.ownsTransport) this.transport.close();
   }
+}
+
+/** A stream regrouped into buffers of exactly `size` bytes (the last one shorter). */
+async function* fixedSizeChunks(source: Readable, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const data of source as AsyncIterable<Buffer>) {
+    let rest = data;
+    while (pendingBytes + rest.length >= size) {
+      const take = size - pendingBytes;
+      yield Buffer.concat([...pending, rest.subarray(0, take)]);
+      rest = rest.subarray(take);
+      pending = [];
+      pendingBytes = 0;
+    }
+    if (rest.length > 0) {
+      pending.push(rest);
+      pendingBytes += rest.length;
+    }
+  }
+  if (pendingBytes > 0) yield Buffer.concat(pending);
 }

@@ -4,7 +4,7 @@
 
 export type LayerStatus =
   | 'Already exists' | 'Pulling fs layer' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete'
-  | 'Preparing' | 'Pushing' | 'Pushed' | 'Layer already exists';
+  | 'Preparing' | 'Pushing' | 'Pushed' | 'Layer already exists' | `Mounted from ${string}`;
 
 export type TransferEvent =
   | { kind: 'layer'; id: string; status: LayerStatus; current?: number; total?: number }

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { NotFoundError } from '../../common/errors.js';
 import { formatReference, parseReference } from '../reference.js';
 import type { ImageConfig, ImageStore, Manifest, ResolvedImage } from '../store.js';
+import type { BlobSources } from './blob-sources.js';
 import type { RegistryClient, RegistryClientOptions } from './client.js';
 import { RegistryClient as Client } from './client.js';
 import { isIndex, isManifest, isZstdLayer } from './media-types.js';
@@ -19,6 +20,8 @@ export interface PullOptions extends RegistryClientOptions {
   /** How many layers download at once. */
   concurrency?: number;
   onProgress?: ProgressSink;
+  /** Told which repository holds the image's blobs, for cross-repository mounts on a later push. */
+  sources?: BlobSources;
   /** Unpacks a stored layer blob (unpack.ts's unpackLayer, bound to its options). */
   unpack: (blobDigest: string, diffId: string) => Promise<unknown>;
 }
@@ -84,6 +87,7 @@ export async function pullImage(store: ImageStore, text: string, options: PullOp
       if (!present[i]) say({ kind: 'layer', id, status: 'Pull complete' });
     });
     const image = await store.putManifest(fetched.bytes, fetched.mediaType, reference);
+    await options.sources?.record(ref.domain, ref.path, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
     return { image, manifestDigest: fetched.digest, changed: true };
   } catch (err) {
     await store.dropUnreferenced(added.blobs, added.diffIds).catch(() => undefined);

@@ -1,16 +1,20 @@
 // Push: an image of the store sent to the registry its name points at. Each layer and the
-// config is checked with HEAD first and uploaded only when missing (POST, then a PUT of the
-// stored bytes: the store keeps layers compressed, as they are sent), a few at once; the
-// manifest goes last, as stored, with its media type, so its digest is the store's.
+// config is checked with HEAD first; a missing one known to be in another repository of the
+// same registry (blob-sources.ts) is mounted from there, else uploaded (the stored bytes:
+// the store keeps layers compressed, as they are sent; big ones in chunks), a few at once.
+// The manifest goes last, as stored, with its media type, so its digest is the store's.
 
 import { parseReference } from '../reference.js';
 import type { ImageStore } from '../store.js';
-import { RegistryClient, type RegistryClientOptions } from './client.js';
+import type { BlobSources } from './blob-sources.js';
+import { RegistryClient, type RegistryClientOptions, type UploadOptions } from './client.js';
 import { boundedAll, shortId, type ProgressSink } from './progress.js';
 
-export interface PushOptions extends RegistryClientOptions {
+export interface PushOptions extends RegistryClientOptions, Pick<UploadOptions, 'chunkThreshold' | 'chunkSize'> {
   concurrency?: number;
   onProgress?: ProgressSink;
+  /** Where blobs are known to be: mount sources, and told where this push put them. */
+  sources?: BlobSources;
 }
 
 /** Progress is reported this often at most, per layer. */
@@ -38,7 +42,8 @@ export async function pushImage(store: ImageStore, name: string, options: PushOp
         if (isLayer) say({ kind: 'layer', id, status: 'Layer already exists' });
         return;
       }
-      await client.uploadBlob(blob.digest, blob.size, () => {
+      const mountFrom = await options.sources?.find(ref.domain, blob.digest, ref.path);
+      const outcome = await client.uploadBlob(blob.digest, blob.size, () => {
         // Opened again for a retry: the count starts over with it.
         let current = 0;
         let reported = 0;
@@ -52,9 +57,10 @@ export async function pushImage(store: ImageStore, name: string, options: PushOp
           });
         }
         return stream;
-      });
-      if (isLayer) say({ kind: 'layer', id, status: 'Pushed' });
+      }, { mountFrom, ...(options.chunkThreshold !== undefined ? { chunkThreshold: options.chunkThreshold } : {}), ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}) });
+      if (isLayer) say({ kind: 'layer', id, status: outcome.kind === 'mounted' ? `Mounted from ${outcome.from}` : 'Pushed' });
     });
+    await options.sources?.record(ref.domain, ref.path, blobs.map((b) => b.digest));
     const bytes = await store.getBlob(image.manifestDigest);
     const tag = ref.tag ?? ref.digest ?? 'latest';
     const digest = await client.putManifest(tag, image.manifestMediaType, bytes);
