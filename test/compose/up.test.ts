@@ -320,3 +320,48 @@ services:
   t.match(noPull.stderr, `service cache: pulling image 127.0.0.1:${deadPort}/redis:7 failed`, 'a pull the engine cannot do names the service and image');
   await assertNothingLeft(t, h, p);
 });
+
+t.test('a recreated container keeps its anonymous volumes (up -V renews them); down -v removes them', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-anon');
+  const p = project(h, 'anon');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  const stackFile = (mode: string): string => `name: anon
+services:
+  db:
+    image: busybox:test
+    command: ["sleep", "300"]
+    init: true
+    environment: { MODE: ${mode} }
+    volumes: ["/var/lib/data", "cache:/cache"]
+volumes:
+  cache:
+`;
+  const volumeNames = async (): Promise<string[]> => (await h.client.call<VolumeListResponse>('GET', '/volumes')).Volumes.map((v) => v.Name).sort();
+  p.write(stackFile('one'));
+  t.equal((await p.stack('up', '-d')).code, 0);
+  t.equal((await p.stack('exec', 'anon-db-1', 'sh', '-c', 'echo kept > /var/lib/data/row')).code, 0);
+  const anonymous = (await volumeNames()).filter((n) => n !== 'anon_cache');
+  t.equal(anonymous.length, 1, 'one anonymous volume');
+
+  p.write(stackFile('two'));
+  const recreated = await p.stack('up', '-d');
+  t.equal(recreated.code, 0, recreated.stderr);
+  t.match(recreated.stdout, 'anon-db-1  Recreated');
+  const read = await p.stack('exec', 'anon-db-1', 'cat', '/var/lib/data/row');
+  t.equal(read.stdout, 'kept\n', 'the data in the anonymous volume survived the recreate');
+  t.same(await volumeNames(), [...anonymous, 'anon_cache'].sort(), 'the same volume, and no new one');
+
+  p.write(stackFile('three'));
+  const renewed = await p.stack('up', '-d', '-V');
+  t.equal(renewed.code, 0, renewed.stderr);
+  t.not((await p.stack('exec', 'anon-db-1', 'cat', '/var/lib/data/row')).code, 0, '-V: a fresh anonymous volume');
+  const now = await volumeNames();
+  t.equal(now.length, 2, `the old anonymous volume went with its container: ${now.join(', ')}`);
+  t.notOk(now.includes(anonymous[0]!), 'the old one is gone');
+
+  await assertNothingLeft(t, h, p);
+});
