@@ -9,7 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ApiClient } from '../client/api-client.js';
 import { streamLogs } from '../client/log-stream.js';
-import type { ContainerCreateBody, ContainerInspect, ContainerSummary, MountSpec, MountView } from '../common/api-types.js';
+import type { ContainerCreateBody, ContainerInspect, ContainerSummary, MountSpec, MountView, NetworkInspect } from '../common/api-types.js';
 import { ANONYMOUS_LABEL, type VolumeView } from '../common/volume-api-types.js';
 import { NotFoundError, RuntimeFailure } from '../common/errors.js';
 import type { EmitEvent } from './events.js';
@@ -89,6 +89,9 @@ class OperationRunner {
         await this.client.call('POST', '/networks/create', { body: op.network ?? { Name: op.target } });
         emit({ type: 'network-created', network: op.target });
         return;
+      case 'recreate-network':
+        await this.recreateNetwork(op);
+        return;
       case 'create-volume':
         emit({ type: 'volume-creating', volume: op.target });
         await this.client.call('POST', '/volumes/create', { body: op.volume ?? { Name: op.target } });
@@ -156,6 +159,35 @@ class OperationRunner {
     emit({ type: 'container-starting', service: svc, container: op.target });
     await this.client.call('POST', `/containers/${Id}/start`);
     emit({ type: 'container-started', service: svc, container: op.target });
+  }
+
+  /**
+   * A project network made again from changed config: its containers (all of them about to be
+   * recreated by the plan) are stopped and taken off it first, since the engine refuses to
+   * remove a network in use. A container of another project on it stops this, named.
+   */
+  private async recreateNetwork(op: Operation): Promise<void> {
+    const emit = this.options.emit;
+    const path = `/networks/${encodeURIComponent(op.target)}`;
+    const seen = await this.client.call<NetworkInspect>('GET', path);
+    const attached = Object.entries(seen.Containers ?? {});
+    const members = await Promise.all(attached.map(([id]) => this.client.call<ContainerInspect>('GET', `/containers/${id}/json`)));
+    const strangers = members.filter((c) => c.Config.Labels?.[LABEL.project] !== this.project).map((c) => c.Name.replace(/^\//, ''));
+    if (strangers.length) throw new RuntimeFailure(`network ${op.target} changed in the stack file, but ${strangers.join(', ')} (not of project ${this.project}) use${strangers.length === 1 ? 's' : ''} it: disconnect ${strangers.length === 1 ? 'it' : 'them'} ("stack network disconnect ${op.target} NAME") and run up again`);
+    emit({ type: 'network-removing', network: op.target });
+    await Promise.all(members.map(async (c) => {
+      const name = c.Name.replace(/^\//, '');
+      const service = c.Config.Labels?.[LABEL.service] ?? '';
+      emit({ type: 'container-stopping', service, container: name });
+      await this.client.call('POST', `/containers/${c.Id}/stop`, { query: { t: this.options.stopTimeout } });
+      emit({ type: 'container-stopped', service, container: name });
+      await this.client.call('POST', `${path}/disconnect`, { body: { Container: c.Id, Force: true } });
+    }));
+    await this.client.call('DELETE', path);
+    emit({ type: 'network-removed', network: op.target });
+    emit({ type: 'network-creating', network: op.target });
+    await this.client.call('POST', '/networks/create', { body: op.network });
+    emit({ type: 'network-created', network: op.target });
   }
 
   /**

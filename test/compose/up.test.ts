@@ -365,3 +365,66 @@ volumes:
 
   await assertNothingLeft(t, h, p);
 });
+
+t.test('a changed network is made again with its containers; a changed volume is refused, its data kept', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-netchange');
+  const p = project(h, 'netchange');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  const stackFile = (tier: string, volumeTier = 'a'): string => `name: netchange
+services:
+  db:
+    image: busybox:test
+    command: ["httpd", "-f", "-p", "80", "-h", "/etc"]
+    init: true
+    networks: [back]
+    volumes: ["data:/data"]
+  web:
+    image: busybox:test
+    command: ["sleep", "300"]
+    init: true
+    networks: [back]
+networks:
+  back:
+    labels: { tier: ${tier} }
+volumes:
+  data:
+    labels: { tier: ${volumeTier} }
+`;
+  const network = (): Promise<NetworkInspect> => h.client.call<NetworkInspect>('GET', '/networks/netchange_back');
+  p.write(stackFile('a'));
+  t.equal((await p.stack('up', '-d')).code, 0);
+  t.equal((await p.stack('exec', 'netchange-db-1', 'sh', '-c', 'echo kept > /data/row')).code, 0);
+  const before = { network: (await network()).Id, containers: await ids(h, 'netchange') };
+  t.equal((await p.stack('up', '-d')).stdout.includes('Recreated'), false, 'no change: nothing recreated');
+  t.equal((await network()).Id, before.network, '... and the same network');
+
+  p.write(stackFile('b'));
+  const dry = await p.stack('up', '-d', '--dry-run');
+  t.match(dry.stdout, /recreate network netchange_back \(config changed\)/);
+  t.match(dry.stdout, /recreate container netchange-db-1 \(network netchange_back changed\)/);
+  const changed = await p.stack('up', '-d');
+  t.equal(changed.code, 0, changed.stderr);
+  const now = await network();
+  t.not(now.Id, before.network, 'the network was made again');
+  t.equal(now.Labels?.tier, 'b', 'with the new config');
+  const after = await ids(h, 'netchange');
+  t.not(after['netchange-db-1'], before.containers['netchange-db-1'], 'db recreated');
+  t.not(after['netchange-web-1'], before.containers['netchange-web-1'], 'web recreated');
+  const reach = await p.stack('exec', 'netchange-web-1', 'sh', '-c', 'ip=$(nslookup db | sed -n "s/^Address: *//p" | tail -n 1) && timeout 5 wget -q -O - "http://$ip/hostname"');
+  t.equal(reach.code, 0, `web reaches db by name on the new network: ${reach.stderr}`);
+
+  p.write(stackFile('b', 'z'));
+  const refused = await p.stack('up', '-d');
+  t.not(refused.code, 0, 'a volume whose config changed is refused');
+  t.match(refused.stderr, /volume netchange_data exists with other options than the stack file now gives it; its data is left as it is/);
+  t.match(refused.stderr, /stack down -v/);
+  t.equal((await p.stack('exec', 'netchange-db-1', 'cat', '/data/row')).stdout, 'kept\n', 'the data is still there');
+  t.same(await ids(h, 'netchange'), after, 'nothing was recreated');
+
+  p.write(stackFile('b'));
+  await assertNothingLeft(t, h, p);
+});
