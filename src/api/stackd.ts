@@ -4,8 +4,8 @@
 
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { enginePaths, enginePidFile, type EnginePaths } from '../common/engine-paths.js';
-import { ConflictError } from '../common/errors.js';
-import { Engine } from '../engine/engine.js';
+import { ConflictError, UsageError } from '../common/errors.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import { serveApi, type ApiServer } from './server.js';
 import { processAlive } from '../common/process-alive.js';
 import { parseInsecureList } from '../image/registry/endpoint.js';
@@ -34,9 +34,21 @@ async function claimPidFile(path: string): Promise<void> {
   await writeFile(path, `${process.pid}\n`);
 }
 
+/** The engine's settings from its environment (STACK_ADDRESS_POOL, STACK_INSECURE_REGISTRIES, ...). */
+export function engineSettings(env: NodeJS.ProcessEnv): Partial<EngineOptions> {
+  const linger = env.STACK_DEFAULT_BRIDGE_LINGER_MS;
+  if (linger !== undefined && !/^\d+$/.test(linger)) throw new UsageError(`STACK_DEFAULT_BRIDGE_LINGER_MS="${linger}" is not a number of milliseconds`);
+  return {
+    env,
+    insecureRegistries: parseInsecureList(env.STACK_INSECURE_REGISTRIES),
+    ...(env.STACK_ADDRESS_POOL ? { addressPool: env.STACK_ADDRESS_POOL } : {}),
+    ...(linger !== undefined ? { defaultBridgeLingerMs: Number(linger) } : {}),
+  };
+}
+
 /** Starts an engine in this process; tests use it for private engines. */
-export async function startEngine(paths: EnginePaths, version: string): Promise<RunningEngine> {
-  const engine = await Engine.open({ paths, version, env: process.env, insecureRegistries: parseInsecureList(process.env.STACK_INSECURE_REGISTRIES) });
+export async function startEngine(paths: EnginePaths, version: string, settings: Partial<EngineOptions> = engineSettings(process.env)): Promise<RunningEngine> {
+  const engine = await Engine.open({ ...settings, paths, version });
   const pidFile = enginePidFile(paths);
   await claimPidFile(pidFile);
   let server: ApiServer;
