@@ -4,10 +4,12 @@
 // never gets healthy, attached mode's exit codes, a host port in use, and down (-v).
 // Every test takes its project down and checks nothing is left behind.
 import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInspect, ContainerSummary, NetworkInspect } from '../../src/common/api-types.js';
 import type { VolumeListResponse } from '../../src/common/volume-api-types.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
@@ -426,5 +428,69 @@ volumes:
   t.same(await ids(h, 'netchange'), after, 'nothing was recreated');
 
   p.write(stackFile('b'));
+  await assertNothingLeft(t, h, p);
+});
+
+/** The real binary attached (`stack up`), its output gathered, so a test can send it signals. */
+function attachedUp(h: EngineHarness, p: Project): { output: () => string; signal: (s: NodeJS.Signals) => void; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../../bin/stack.js'), 'up'], { cwd: p.dir, env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : null))));
+  return { output: () => out, signal: (s) => void child.kill(s), exit };
+}
+
+t.test('Ctrl-C stops an attached up gracefully (exit 130); a second Ctrl-C kills what still runs', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-sigint');
+  const p = project(h, 'sigint');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '-t', '0').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  const running = async (): Promise<string[]> => (await containers(h, 'sigint')).filter((c) => c.State === 'running').map((c) => c.Names[0]!.slice(1));
+  const waitFor = async (up: ReturnType<typeof attachedUp>, text: RegExp): Promise<boolean> => {
+    for (let i = 0; i < 300; i++) {
+      if (text.test(up.output())) return true;
+      await sleep(100);
+    }
+    return false;
+  };
+
+  // One Ctrl-C: the container gets its stop signal and leaves.
+  p.write(`name: sigint
+services:
+  polite:
+    image: busybox:test
+    command: ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo polite up; while true; do sleep 0.2; done"]
+`);
+  const first = attachedUp(h, p);
+  t.ok(await waitFor(first, /polite up/), `the logs are followed: ${first.output()}`);
+  first.signal('SIGINT');
+  t.equal(await first.exit, 130, 'Ctrl-C exits 130');
+  t.match(first.output(), /Gracefully stopping/);
+  t.match(first.output(), /sigint-polite-1 +\| bye/, 'the container got its stop signal and said goodbye');
+  t.same(await running(), [], 'nothing runs');
+
+  // One that ignores its stop signal: a second Ctrl-C does not wait out its grace period.
+  p.write(`name: sigint
+services:
+  stubborn:
+    image: busybox:test
+    command: ["sh", "-c", "trap 'echo not leaving' TERM; echo stubborn up; while true; do sleep 0.2; done"]
+    stop_grace_period: 60s
+`);
+  const second = attachedUp(h, p);
+  t.ok(await waitFor(second, /stubborn up/), `the logs are followed: ${second.output()}`);
+  second.signal('SIGINT');
+  t.ok(await waitFor(second, /not leaving/), 'the first Ctrl-C asked it to stop');
+  const before = Date.now();
+  second.signal('SIGINT');
+  const code = await second.exit;
+  t.ok(code !== 0 && code !== null, `the second Ctrl-C ends up with a failure code (${code})`);
+  t.ok(Date.now() - before < 30_000, 'without waiting out the 60 s grace period');
+  for (let i = 0; i < 50 && (await running()).length > 0; i++) await sleep(100);
+  t.same(await running(), [], 'the stubborn container was killed');
   await assertNothingLeft(t, h, p);
 });
