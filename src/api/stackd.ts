@@ -4,8 +4,8 @@
 
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { enginePaths, enginePidFile, type EnginePaths } from '../common/engine-paths.js';
-import { ConflictError } from '../common/errors.js';
-import { Engine } from '../engine/engine.js';
+import { ConflictError, UsageError } from '../common/errors.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import { serveApi, type ApiServer } from './server.js';
 import { processAlive } from '../common/process-alive.js';
 import { parseInsecureList, parseInsecureRegistry } from '../image/registry/endpoint.js';
@@ -34,6 +34,7 @@ async function claimPidFile(path: string): Promise<void> {
   await writeFile(path, `${process.pid}\n`);
 }
 
+/** What `stackd`/`stack engine` flags add to the environment's settings. */
 export interface EngineStartOptions {
   /** `--insecure-registry` values, added to STACK_INSECURE_REGISTRIES's. */
   insecureRegistries?: readonly string[];
@@ -41,10 +42,22 @@ export interface EngineStartOptions {
   buildCacheMax?: number;
 }
 
+/** The engine's settings from its environment (STACK_ADDRESS_POOL, STACK_INSECURE_REGISTRIES, ...) and flags. */
+export function engineSettings(env: NodeJS.ProcessEnv, flags: EngineStartOptions = {}): Partial<EngineOptions> {
+  const linger = env.STACK_DEFAULT_BRIDGE_LINGER_MS;
+  if (linger !== undefined && !/^\d+$/.test(linger)) throw new UsageError(`STACK_DEFAULT_BRIDGE_LINGER_MS="${linger}" is not a number of milliseconds`);
+  return {
+    env,
+    insecureRegistries: [...new Set([...parseInsecureList(env.STACK_INSECURE_REGISTRIES), ...(flags.insecureRegistries ?? []).map((r) => parseInsecureRegistry(r))])],
+    ...(flags.buildCacheMax !== undefined ? { buildCacheMax: flags.buildCacheMax } : {}),
+    ...(env.STACK_ADDRESS_POOL ? { addressPool: env.STACK_ADDRESS_POOL } : {}),
+    ...(linger !== undefined ? { defaultBridgeLingerMs: Number(linger) } : {}),
+  };
+}
+
 /** Starts an engine in this process; tests use it for private engines. */
-export async function startEngine(paths: EnginePaths, version: string, options: EngineStartOptions = {}): Promise<RunningEngine> {
-  const insecureRegistries = [...new Set([...parseInsecureList(process.env.STACK_INSECURE_REGISTRIES), ...(options.insecureRegistries ?? []).map((r) => parseInsecureRegistry(r))])];
-  const engine = await Engine.open({ paths, version, env: process.env, insecureRegistries, ...(options.buildCacheMax !== undefined ? { buildCacheMax: options.buildCacheMax } : {}) });
+export async function startEngine(paths: EnginePaths, version: string, settings: Partial<EngineOptions> = engineSettings(process.env)): Promise<RunningEngine> {
+  const engine = await Engine.open({ ...settings, paths, version });
   const pidFile = enginePidFile(paths);
   await claimPidFile(pidFile);
   let server: ApiServer;
@@ -71,10 +84,7 @@ export async function startEngine(paths: EnginePaths, version: string, options: 
 /** Entry point of bin/stackd.js and `stack engine`: runs until SIGTERM or SIGINT. */
 export async function runEngineForeground(env: NodeJS.ProcessEnv, overrides: { root?: string; runRoot?: string; socket?: string } & EngineStartOptions, version: string, log: (line: string) => void): Promise<void> {
   const paths = enginePaths(env, overrides);
-  const running = await startEngine(paths, version, {
-    ...(overrides.insecureRegistries ? { insecureRegistries: overrides.insecureRegistries } : {}),
-    ...(overrides.buildCacheMax !== undefined ? { buildCacheMax: overrides.buildCacheMax } : {}),
-  });
+  const running = await startEngine(paths, version, engineSettings(env, overrides));
   log(`stackd ${version}: serving on ${paths.socket} (root ${paths.root}, pid ${process.pid})`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

@@ -120,6 +120,7 @@ const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   'builder prune': { '-f': '--force' },
   login: { '-p': '--password' },
   logs: { '-f': '--follow' },
+  up: { '-V': '--renew-anon-volumes' },
   'network ls': { '-f': '--filter' },
   'network prune': { '-f': '--force' },
   'volume ls': { '-f': '--filter' },

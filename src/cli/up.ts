@@ -18,6 +18,7 @@ export interface UpArgs extends GlobalArgs {
   deps: boolean;
   scale?: string | string[] | undefined;
   removeOrphans: boolean;
+  renewAnonVolumes: boolean;
   timeout?: number | undefined;
   pull?: 'always' | 'missing' | 'never' | undefined;
   /** --build is true, --no-build false, neither undefined. */
@@ -42,6 +43,7 @@ export function upCommand(io: CliIO): CommandModule<GlobalArgs, UpArgs> {
         .option('deps', { type: 'boolean', default: true, description: '--no-deps: do not start the services named services depend on' })
         .option('scale', { type: 'string', description: 'SERVICE=N replicas (repeatable); overrides deploy.replicas' })
         .option('remove-orphans', { type: 'boolean', default: false, description: 'Remove containers of services not in the stack file' })
+        .option('renew-anon-volumes', { type: 'boolean', default: false, description: '-V: recreated containers get new anonymous volumes instead of their predecessors\' data' })
         .option('timeout', { alias: 't', type: 'number', description: 'Seconds a container gets to stop when recreated' })
         .option('pull', { type: 'string', choices: ['always', 'missing', 'never'], description: 'Pull images: always, when missing (default), never' })
         .option('build', { type: 'boolean', description: 'Build images before starting (--no-build: never build)' })
@@ -80,6 +82,7 @@ async function runUp(args: UpArgs, io: CliIO): Promise<void> {
     noRecreate: !args.recreate,
     scale: parseScale(args.scale),
     removeOrphans: args.removeOrphans,
+    renewAnonymousVolumes: args.renewAnonVolumes,
     ...(args.pull ? { pull: args.pull } : {}),
     ...(args.build === true ? { build: true } : args.build === false ? { noBuild: true } : {}),
     dryRun: args.dryRun,

@@ -1,5 +1,8 @@
 // The Docker Engine API's volume shapes, served by the engine and read by the CLI.
 
+/** Docker's label on volumes made for a container without a name (`-v /data`, image VOLUMEs). */
+export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
+
 /** One volume, as `GET /volumes/{name}` shows it. */
 export interface VolumeView {
   Name: string;

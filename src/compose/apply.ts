@@ -9,7 +9,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ApiClient } from '../client/api-client.js';
 import { streamLogs } from '../client/log-stream.js';
-import type { ContainerInspect, ContainerSummary } from '../common/api-types.js';
+import type { ContainerCreateBody, ContainerInspect, ContainerSummary, MountSpec, MountView, NetworkInspect } from '../common/api-types.js';
+import { ANONYMOUS_LABEL, type VolumeView } from '../common/volume-api-types.js';
 import { NotFoundError, RuntimeFailure } from '../common/errors.js';
 import type { EmitEvent } from './events.js';
 import { ServiceGraph } from './graph.js';
@@ -25,6 +26,8 @@ export interface ApplyOptions {
   stopTimeout?: number;
   /** Remove the anonymous volumes of removed containers (down -v). */
   removeVolumes?: boolean;
+  /** up -V: a recreated container gets new anonymous volumes instead of its predecessor's. */
+  renewAnonymousVolumes?: boolean;
   /** Polling of health and state; injected so tests can go faster. */
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -86,6 +89,9 @@ class OperationRunner {
         await this.client.call('POST', '/networks/create', { body: op.network ?? { Name: op.target } });
         emit({ type: 'network-created', network: op.target });
         return;
+      case 'recreate-network':
+        await this.recreateNetwork(op);
+        return;
       case 'create-volume':
         emit({ type: 'volume-creating', volume: op.target });
         await this.client.call('POST', '/volumes/create', { body: op.volume ?? { Name: op.target } });
@@ -105,12 +111,17 @@ class OperationRunner {
         await this.waitForDependencies(op);
         await this.createAndStart(op);
         return;
-      case 'recreate-container':
+      case 'recreate-container': {
         await this.waitForDependencies(op);
         emit({ type: 'container-recreating', service: svc, container: op.target });
-        await this.stopAndRemove(op, false);
-        await this.createAndStart(op, true);
+        const anonymous = this.options.renewAnonymousVolumes ? [] : await this.anonymousVolumesOf(op);
+        await this.stopAndRemove(op, false, anonymous.length === 0);
+        const carried = carryOver(op.create!, anonymous);
+        await this.createAndStart({ ...op, create: carried.body }, true);
+        // What the new container does not mount any more is the old one's alone: it goes with it.
+        for (const m of carried.left) await this.client.call('DELETE', `/volumes/${encodeURIComponent(m.Name!)}`).catch(() => undefined);
         return;
+      }
       case 'start-container':
         await this.waitForDependencies(op);
         emit({ type: 'container-starting', service: svc, container: op.target });
@@ -150,8 +161,57 @@ class OperationRunner {
     emit({ type: 'container-started', service: svc, container: op.target });
   }
 
+  /**
+   * A project network made again from changed config: its containers (all of them about to be
+   * recreated by the plan) are stopped and taken off it first, since the engine refuses to
+   * remove a network in use. A container of another project on it stops this, named.
+   */
+  private async recreateNetwork(op: Operation): Promise<void> {
+    const emit = this.options.emit;
+    const path = `/networks/${encodeURIComponent(op.target)}`;
+    const seen = await this.client.call<NetworkInspect>('GET', path);
+    const attached = Object.entries(seen.Containers ?? {});
+    const members = await Promise.all(attached.map(([id]) => this.client.call<ContainerInspect>('GET', `/containers/${id}/json`)));
+    const strangers = members.filter((c) => c.Config.Labels?.[LABEL.project] !== this.project).map((c) => c.Name.replace(/^\//, ''));
+    if (strangers.length) throw new RuntimeFailure(`network ${op.target} changed in the stack file, but ${strangers.join(', ')} (not of project ${this.project}) use${strangers.length === 1 ? 's' : ''} it: disconnect ${strangers.length === 1 ? 'it' : 'them'} ("stack network disconnect ${op.target} NAME") and run up again`);
+    emit({ type: 'network-removing', network: op.target });
+    await Promise.all(members.map(async (c) => {
+      const name = c.Name.replace(/^\//, '');
+      const service = c.Config.Labels?.[LABEL.service] ?? '';
+      emit({ type: 'container-stopping', service, container: name });
+      await this.client.call('POST', `/containers/${c.Id}/stop`, { query: { t: this.options.stopTimeout } });
+      emit({ type: 'container-stopped', service, container: name });
+      await this.client.call('POST', `${path}/disconnect`, { body: { Container: c.Id, Force: true } });
+    }));
+    await this.client.call('DELETE', path);
+    emit({ type: 'network-removed', network: op.target });
+    emit({ type: 'network-creating', network: op.target });
+    await this.client.call('POST', '/networks/create', { body: op.network });
+    emit({ type: 'network-created', network: op.target });
+  }
+
+  /**
+   * The anonymous volumes (named by the engine, not the stack file: declared without a source,
+   * or an image's VOLUME) of the container a recreate replaces. Compose hands them to the
+   * new container, so data the service keeps there (a database's VOLUME) survives a config change.
+   */
+  private async anonymousVolumesOf(op: Operation): Promise<MountView[]> {
+    if (!op.containerId) return [];
+    const old = await this.client.call<ContainerInspect>('GET', `/containers/${op.containerId}/json`).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+    const out: MountView[] = [];
+    for (const m of old?.Mounts ?? []) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      const volume = await this.client.call<VolumeView>('GET', `/volumes/${encodeURIComponent(m.Name)}`).catch(() => undefined);
+      if (volume && ANONYMOUS_LABEL in (volume.Labels ?? {})) out.push(m);
+    }
+    return out;
+  }
+
   /** Stop (giving the container its grace period), then remove; a container already gone is fine. */
-  private async stopAndRemove(op: Operation, announceRemoval: boolean): Promise<void> {
+  private async stopAndRemove(op: Operation, announceRemoval: boolean, removeAnonymous = true): Promise<void> {
     const emit = this.options.emit;
     const svc = op.service ?? '';
     const path = `/containers/${op.containerId ?? encodeURIComponent(op.target)}`;
@@ -160,8 +220,8 @@ class OperationRunner {
       await this.client.call('POST', `${path}/stop`, { query: { t: this.options.stopTimeout } });
       emit({ type: 'container-stopped', service: svc, container: op.target });
       if (announceRemoval) emit({ type: 'container-removing', service: svc, container: op.target });
-      // Recreation removes the old container's anonymous volumes too: they are not carried over yet.
-      await this.client.call('DELETE', path, { query: { force: 1, v: announceRemoval ? (this.options.removeVolumes ? 1 : 0) : 1 } });
+      const v = announceRemoval ? this.options.removeVolumes : removeAnonymous;
+      await this.client.call('DELETE', path, { query: { force: 1, v: v ? 1 : 0 } });
       if (announceRemoval) emit({ type: 'container-removed', service: svc, container: op.target });
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
@@ -219,6 +279,26 @@ class OperationRunner {
       await this.sleep(this.options.pollMs ?? 200);
     }
   }
+}
+
+/**
+ * The create body of a recreated container with its predecessor's anonymous volumes mounted
+ * where they were, unless the new config mounts something else there; `left` are those no
+ * longer mounted.
+ */
+export function carryOver(body: ContainerCreateBody, anonymous: readonly MountView[]): { body: ContainerCreateBody; left: MountView[] } {
+  if (anonymous.length === 0) return { body, left: [] };
+  const normal = (p: string): string => p.replace(/\/+$/, '') || '/';
+  const host = body.HostConfig ?? {};
+  const explicit = new Set([
+    ...(host.Binds ?? []).map((b) => normal(b.split(':')[1] ?? '')),
+    ...(host.Mounts ?? []).map((m) => normal(m.Target)),
+    ...Object.keys(host.Tmpfs ?? {}).map(normal),
+  ]);
+  const carried = anonymous.filter((m) => !explicit.has(normal(m.Destination)));
+  const left = anonymous.filter((m) => explicit.has(normal(m.Destination)));
+  const mounts: MountSpec[] = carried.map((m) => ({ Type: 'volume', Source: m.Name!, Target: m.Destination, ...(m.RW ? {} : { ReadOnly: true }) }));
+  return { body: { ...body, HostConfig: { ...host, Mounts: [...(host.Mounts ?? []), ...mounts] } }, left };
 }
 
 /** The last `n` lines a container wrote, for error messages. */

@@ -10,10 +10,11 @@ import type { ServiceGraph } from './graph.js';
 import type { DependencyCondition, Project, Service } from './model.js';
 import { imageKey, type ObservedContainer, type ObservedState } from './observe.js';
 import { LABEL } from './labels.js';
-import { containerCreateBody, containerName, networkName, serviceConfigHash, serviceImage, serviceNetworks, volumeName } from './service-container.js';
+import { containerCreateBody, containerName, networkName, serviceConfigHash, serviceImage, serviceNetworks, configDigest, volumeName } from './service-container.js';
 
 export type OperationKind =
   | 'create-network'
+  | 'recreate-network'
   | 'create-volume'
   | 'pull-image'
   | 'build-image'
@@ -135,35 +136,42 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
   // Networks and volumes the chosen services use.
   const networkKeys = [...new Set(services.flatMap((s) => serviceNetworks(project.services[s]!)))].sort();
   const networkOp = new Map<string, string>();
+  const changedNetworks = new Set<string>();
   for (const key of networkKeys) {
     const name = networkName(project, key);
     const config = project.networks[key];
-    if (observed.networks[name]) continue;
+    const seen = observed.networks[name];
+    if (seen && (config?.external || !changedConfig(seen.labels, project.name, networkBody(project, key, name).Labels!) || options.noRecreate)) continue;
     if (config?.external) {
       problems.push(`network ${name} is declared as external but does not exist: create it with "stack network create ${name}"`);
       continue;
     }
-    networkOp.set(key, add({ id: `network:${name}`, kind: 'create-network', target: name, cause: 'missing', after: [], network: networkBody(project, key, name) }).id);
+    if (seen) {
+      // Compose's rule: a project network whose config changed is made again, and the containers on it with it.
+      const users = observed.containers.filter((c) => !services.includes(c.service) && project.services[c.service] && serviceNetworks(project.services[c.service]!).includes(key));
+      if (users.length) problems.push(`network ${name} changed in the stack file, but containers of services not named here use it (${users.map((c) => c.name).join(', ')}): run "stack up" for all services`);
+      changedNetworks.add(key);
+    }
+    networkOp.set(key, add({ id: `network:${name}`, kind: seen ? 'recreate-network' : 'create-network', target: name, cause: seen ? 'config changed' : 'missing', after: [], network: networkBody(project, key, name) }).id);
   }
   const volumeKeys = [...new Set(services.flatMap((s) => project.services[s]!.volumes.filter((v) => v.type === 'volume' && v.source !== undefined).map((v) => v.source!)))].sort();
   const volumeOp = new Map<string, string>();
   for (const key of volumeKeys) {
     const name = volumeName(project, key);
-    if (observed.volumes[name]) continue;
+    const body = volumeBody(project, key, name);
+    const seen = observed.volumes[name];
+    if (seen) {
+      // Never made again on its own: that would throw its data away.
+      if (!project.volumes[key]?.external && changedConfig(seen.labels, project.name, body.Labels!)) {
+        problems.push(`volume ${name} exists with other options than the stack file now gives it; its data is left as it is. To make it again (its data will be lost) run "stack down -v" or "stack volume rm ${name}", or keep it by marking it external: true`);
+      }
+      continue;
+    }
     if (project.volumes[key]?.external) {
       problems.push(`volume ${name} is declared as external but does not exist: create it with "stack volume create ${name}"`);
       continue;
     }
-    const config = project.volumes[key];
-    volumeOp.set(key, add({
-      id: `volume:${name}`, kind: 'create-volume', target: name, cause: 'missing', after: [],
-      volume: {
-        Name: name,
-        Labels: { ...config?.labels, [LABEL.project]: project.name, [LABEL.volume]: key },
-        ...(config?.driver ? { Driver: config.driver } : {}),
-        ...(config?.driver_opts ? { DriverOpts: config.driver_opts } : {}),
-      },
-    }).id);
+    volumeOp.set(key, add({ id: `volume:${name}`, kind: 'create-volume', target: name, cause: 'missing', after: [], volume: body }).id);
   }
 
   // Images: built or pulled before any container of theirs is made.
@@ -244,7 +252,8 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
     const imageId = observed.images[imageKey(serviceImage(project, service))];
 
     for (const c of keep) {
-      const why = divergence(c, hash, imageId, rebuilt.has(s), modeParent !== undefined && recreated.has(modeParent));
+      const changedNetwork = serviceNetworks(service).find((k) => changedNetworks.has(k));
+      const why = changedNetwork !== undefined ? `network ${networkName(project, changedNetwork)} changed` : divergence(c, hash, imageId, rebuilt.has(s), modeParent !== undefined && recreated.has(modeParent));
       const name = c.name;
       if (options.forceRecreate || (why && !options.noRecreate)) {
         ops.push(add({
@@ -274,10 +283,34 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
   return { project: project.name, operations, services, unchanged: unchanged.sort(), orphans: orphans.sort(), problems };
 }
 
+/**
+ * Whether a project's network or volume was made from other config than `wanted`'s: both
+ * carry the config-hash label (ones made before there was one are taken as they are).
+ */
+function changedConfig(seen: Record<string, string>, projectName: string, wanted: Record<string, string>): boolean {
+  const had = seen[LABEL.configHash];
+  return seen[LABEL.project] === projectName && had !== undefined && had !== wanted[LABEL.configHash];
+}
+
+/** A create body with the config-hash label of the rest of it. */
+function withConfigHash<T extends { Labels?: Record<string, string> | null }>(body: T): T {
+  return { ...body, Labels: { ...body.Labels, [LABEL.configHash]: configDigest(body) } };
+}
+
+function volumeBody(project: Project, key: string, name: string): VolumeCreateBody {
+  const config = project.volumes[key];
+  return withConfigHash({
+    Name: name,
+    Labels: { ...config?.labels, [LABEL.project]: project.name, [LABEL.volume]: key },
+    ...(config?.driver ? { Driver: config.driver } : {}),
+    ...(config?.driver_opts ? { DriverOpts: config.driver_opts } : {}),
+  });
+}
+
 function networkBody(project: Project, key: string, name: string): NetworkCreateBody {
   const config = project.networks[key];
   const subnets = config?.ipam?.config?.map((c) => ({ ...(c.subnet ? { Subnet: c.subnet } : {}), ...(c.gateway ? { Gateway: c.gateway } : {}), ...(c.ip_range ? { IPRange: c.ip_range } : {}) }));
-  return {
+  return withConfigHash({
     Name: name,
     Labels: { ...config?.labels, [LABEL.project]: project.name, [LABEL.network]: key },
     ...(config?.driver ? { Driver: config.driver } : {}),
@@ -286,7 +319,7 @@ function networkBody(project: Project, key: string, name: string): NetworkCreate
     ...(config?.enable_ipv6 ? { EnableIPv6: true } : {}),
     ...(config?.driver_opts ? { Options: config.driver_opts } : {}),
     ...(subnets?.length ? { IPAM: { Config: subnets } } : {}),
-  };
+  });
 }
 
 function pullPolicyOf(service: Service): PullPolicy | 'build' {
@@ -375,6 +408,7 @@ export function planDown(projectName: string, project: Project | undefined, grap
 
 const VERB: Record<OperationKind, string> = {
   'create-network': 'create network',
+  'recreate-network': 'recreate network',
   'create-volume': 'create volume',
   'pull-image': 'pull image',
   'build-image': 'build image',

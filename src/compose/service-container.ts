@@ -209,8 +209,12 @@ export function stableJson(value: unknown): string {
  * differs no longer matches its service and is recreated.
  */
 export function serviceConfigHash(project: Project, service: Service): string {
-  const body = bodyWithoutHash(project, service, 0);
-  return createHash('sha256').update(stableJson(body)).digest('hex');
+  return configDigest(bodyWithoutHash(project, service, 0));
+}
+
+/** The sha256 of a config's stable JSON: the config-hash label of containers, networks and volumes. */
+export function configDigest(value: unknown): string {
+  return createHash('sha256').update(stableJson(value)).digest('hex');
 }
 
 export function containerCreateBody(project: Project, service: Service, number: number, hash = serviceConfigHash(project, service)): ContainerCreateBody {

@@ -15,6 +15,8 @@ export interface UpRequest extends UpOptions {
   wait?: boolean;
   /** Seconds a recreated container gets to stop. */
   timeout?: number;
+  /** -V: recreated containers do not inherit their predecessors' anonymous volumes. */
+  renewAnonymousVolumes?: boolean;
   emit: EmitEvent;
   signal?: AbortSignal;
   observeHost?: ObserveHost;
@@ -38,6 +40,7 @@ export async function upProject(client: ApiClient, loaded: LoadedProject, reques
   await applyPlan(client, plan, {
     emit: request.emit,
     ...(request.timeout !== undefined ? { stopTimeout: request.timeout } : {}),
+    ...(request.renewAnonymousVolumes ? { renewAnonymousVolumes: true } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.pollMs !== undefined ? { pollMs: request.pollMs } : {}),
   });

@@ -58,6 +58,8 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 export class ContainerService {
   private readonly containers = new Map<string, LiveContainer>();
   private closed = false;
+  /** Ends the exit watches when the engine closes: its containers run on without it. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly options: {
@@ -344,7 +346,7 @@ export class ContainerService {
     const run = live.run;
     const id = live.record.Id;
     const follow = (): void => {
-      this.options.runtime.waitForExit(id, WATCH_MS).then(
+      this.options.runtime.waitForExit(id, WATCH_MS, this.closing.signal).then(
         (final) => {
           if (live.run !== run || live.removed) return;
           void this.handleExit(live, final);
@@ -671,6 +673,7 @@ export class ContainerService {
   /** Stops health checks and restart timers; containers keep running (they outlive the engine). */
   close(): void {
     this.closed = true;
+    this.closing.abort();
     for (const live of this.containers.values()) {
       void live.health?.stop();
       if (live.restartTimer !== undefined) this.clock.clearTimeout(live.restartTimer);

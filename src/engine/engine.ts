@@ -32,6 +32,8 @@ export interface EngineOptions {
   shimPath?: string;
   /** Bridge subnets are /24s out of this pool (STACK_ADDRESS_POOL; 10.89.0.0/16 by default). */
   addressPool?: string;
+  /** How long the default bridge stays after its last container left (STACK_DEFAULT_BRIDGE_LINGER_MS; 30 s by default). */
+  defaultBridgeLingerMs?: number;
   /** Registries reached over plain HTTP besides loopback ones (STACK_INSECURE_REGISTRIES). */
   insecureRegistries?: string[];
   /** The build cache is kept under this many bytes (least recently used evicted after builds). */
@@ -77,6 +79,7 @@ export class Engine {
       firewall,
       dns: this.dns,
       ...(options.addressPool ? { addressPool: options.addressPool } : {}),
+      ...(options.defaultBridgeLingerMs !== undefined ? { defaultBridgeLingerMs: options.defaultBridgeLingerMs } : {}),
       containerName: (id) => containers?.all().find((r) => r.Id === id)?.Name.slice(1),
     });
     this.networking = new ContainerNetworking({
@@ -119,9 +122,10 @@ export class Engine {
     return engine;
   }
 
-  /** Stops serving DNS and holding ports; containers, bridges and rules stay (the next engine picks them up). */
+  /** Stops serving DNS and holding ports; containers, bridges in use and rules stay (the next engine picks them up). */
   async close(): Promise<void> {
     this.containers.close();
+    await this.networks.close();
     await this.dns.close();
     await this.ports.close();
   }

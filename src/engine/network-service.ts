@@ -2,12 +2,13 @@
 // and DNS, plus Docker's three predefined ones (`bridge`, `host`, `none`). Each network is
 // one JSON record under <root>/networks/, written atomically; the kernel objects (bridge,
 // rules, DNS listener) exist while the network does. The default `bridge` network is the
-// exception: its kernel bridge is made when the first container joins it and removed when
-// the last one leaves, so an engine that runs nothing leaves nothing in the kernel.
+// exception: its kernel bridge is made when the first container joins it and removed a
+// while after the last one leaves (so back-to-back `run --rm`s do not each make and unmake
+// it) or when the engine stops, so an engine that runs nothing leaves nothing in the kernel.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkCreateBody, NetworkInspect } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
@@ -56,7 +57,11 @@ export interface NetworkServiceOptions {
   run?: CommandRunner;
   /** Who holds which address, for inspect: container id -> name. */
   containerName?: (id: string) => string | undefined;
+  /** How long the default bridge stays in the kernel after its last container left (0: not at all). */
+  defaultBridgeLingerMs?: number;
 }
+
+export const DEFAULT_BRIDGE_LINGER_MS = 30_000;
 
 export class NetworkService {
   private readonly networks = new Map<string, NetworkRecord>();
@@ -64,6 +69,8 @@ export class NetworkService {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly pool: Subnet;
   private readonly run: CommandRunner;
+  /** The default bridge's pending removal, while it lingers unused. */
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: NetworkServiceOptions) {
     this.pool = parseSubnet(options.addressPool ?? DEFAULT_ADDRESS_POOL);
@@ -93,8 +100,19 @@ export class NetworkService {
       await this.save(record);
     }
     for (const record of this.networks.values()) {
-      if (record.Driver === 'bridge' && record.Subnet) await this.ensureKernel(record);
+      if (record.Driver !== 'bridge' || !record.Subnet) continue;
+      // A default bridge left lingering by an engine that died: nobody needs it.
+      if (this.unusedDefaultBridge(record)) await this.dematerialize(record).then(() => this.save(record));
+      else await this.ensureKernel(record);
     }
+  }
+
+  /** The engine stops: a default bridge lingering unused goes now rather than later. */
+  async close(): Promise<void> {
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    const bridge = this.byName('bridge');
+    if (bridge) await this.withLock(bridge, () => this.dematerializeIfUnused(bridge)).catch(() => undefined);
   }
 
   // ---- lookup -----------------------------------------------------------------------------
@@ -194,6 +212,10 @@ export class NetworkService {
   async allocate(record: NetworkRecord, containerId: string, requested?: string): Promise<string> {
     if (record.Driver !== 'bridge') throw new UsageError(`network ${record.Name} has no addresses to give`);
     return this.withLock(record, async () => {
+      if (record.Name === 'bridge') {
+        clearTimeout(this.lingering);
+        this.lingering = undefined;
+      }
       if (!record.Subnet || !this.bridgeExists(record)) await this.materialize(record);
       const subnet = parseSubnet(record.Subnet);
       const taken = new Set([record.Gateway, ...Object.keys(record.Addresses)]);
@@ -227,12 +249,26 @@ export class NetworkService {
           changed = true;
         }
       }
-      if (record.Name === 'bridge' && Object.keys(record.Addresses).length === 0 && record.Subnet) {
-        await this.dematerialize(record);
-        changed = true;
-      }
       if (changed) await this.save(record);
+      if (!this.unusedDefaultBridge(record)) return;
+      const linger = this.options.defaultBridgeLingerMs ?? DEFAULT_BRIDGE_LINGER_MS;
+      if (linger <= 0) return this.dematerializeIfUnused(record);
+      clearTimeout(this.lingering);
+      this.lingering = setTimeout(() => {
+        this.lingering = undefined;
+        void this.withLock(record, () => this.dematerializeIfUnused(record)).catch(() => undefined);
+      }, linger).unref();
     });
+  }
+
+  private unusedDefaultBridge(record: NetworkRecord): boolean {
+    return record.Name === 'bridge' && record.Subnet !== '' && Object.keys(record.Addresses).length === 0;
+  }
+
+  private async dematerializeIfUnused(record: NetworkRecord): Promise<void> {
+    if (!this.unusedDefaultBridge(record)) return;
+    await this.dematerialize(record);
+    await this.save(record);
   }
 
   /** Addresses held by containers the engine no longer knows (a crash between allocate and record). */
@@ -245,12 +281,13 @@ export class NetworkService {
   // ---- kernel objects ---------------------------------------------------------------------
 
   /**
-   * Asked of the kernel in-process (getifaddrs) rather than by `ip link show`: this runs at
-   * every container start, and a process costs milliseconds. Not from /sys/class/net, which
-   * shows the namespace /sys was mounted in, not ours. The bridge always has its gateway address.
+   * Read in-process from /proc/self/net/dev, the links of the engine's own network namespace:
+   * this runs at every container start, and an `ip link` process costs milliseconds. Not
+   * getifaddrs (os.networkInterfaces): it leaves out links without carrier, which a bridge
+   * with no container on it is. Not /sys/class/net: that shows the namespace /sys was mounted in.
    */
   private bridgeExists(record: NetworkRecord): boolean {
-    return networkInterfaces()[bridgeName(record.Id)] !== undefined;
+    return linkExists(bridgeName(record.Id));
   }
 
   /** Bridge, gateway address, rules and DNS for a network whose record may lack a subnet yet. */
@@ -371,6 +408,10 @@ export class NetworkService {
   private publish(action: string, record: NetworkRecord): void {
     this.options.events.publish('network', action, record.Id, { name: record.Name, type: record.Driver });
   }
+}
+
+function linkExists(name: string): boolean {
+  return readFileSync('/proc/self/net/dev', 'utf8').split('\n').some((line) => line.trimStart().startsWith(`${name}:`));
 }
 
 function newRecord(name: string, fields: Partial<NetworkRecord>): NetworkRecord {

@@ -197,7 +197,7 @@ export class ShimRuntime {
    * without recording the exit (killed with SIGKILL) and the container is gone as well,
    * resolves as stopped with an error.
    */
-  waitForExit(id: string, timeoutMs = 30_000): Promise<ContainerState> {
+  waitForExit(id: string, timeoutMs = 30_000, signal?: AbortSignal): Promise<ContainerState> {
     return new Promise((resolvePromise, reject) => {
       let finished = false;
       let checking = false;
@@ -208,6 +208,7 @@ export class ShimRuntime {
         watcher.close();
         clearInterval(poll);
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolvePromise(state as ContainerState);
       };
@@ -247,6 +248,10 @@ export class ShimRuntime {
       // The poll is only the safety net for a shim that dies without writing.
       const poll = setInterval(check, 250);
       const timer = setTimeout(() => finish(new RuntimeFailure(`container ${id} did not stop within ${timeoutMs} ms`)), timeoutMs);
+      // Whoever waits may stop waiting (an engine shutting down leaves its containers running).
+      const onAbort = (): void => finish(new RuntimeFailure(`stopped waiting for container ${id}`));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       check();
     });
   }

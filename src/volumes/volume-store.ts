@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { VolumeView } from '../common/volume-api-types.js';
+import { ANONYMOUS_LABEL, type VolumeView } from '../common/volume-api-types.js';
 import { ConflictError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
 import { writeFileAtomic } from '../image/store.js';
 import { copyImageContent } from './populate.js';
@@ -25,9 +25,6 @@ import { copyImageContent } from './populate.js';
 const run = promisify(execFile);
 
 export type { VolumeView };
-
-/** Docker's label on volumes made for a container without a name (`-v /data`, image VOLUMEs). */
-export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 

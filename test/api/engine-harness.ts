@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEngine, type RunningEngine } from '../../src/api/stackd.js';
+import { engineSettings, startEngine, type RunningEngine } from '../../src/api/stackd.js';
 import { ApiClient } from '../../src/client/api-client.js';
 import type { EnginePaths } from '../../src/common/engine-paths.js';
 import { makeBusyboxImage } from '../../src/image/bootstrap.js';
@@ -41,7 +41,13 @@ export interface EngineHarness {
   cleanup(): Promise<void>;
 }
 
-export async function makeEngineHarness(name: string, options: { inProcess?: boolean } = { inProcess: true }): Promise<EngineHarness> {
+/**
+ * A private engine in temp dirs. Its default bridge leaves the kernel as soon as its last
+ * container does (no lingering), so tests can check the kernel is as it was; `bridgeLingerMs`
+ * sets the engine's usual lingering instead.
+ */
+export async function makeEngineHarness(name: string, options: { inProcess?: boolean; bridgeLingerMs?: number } = { inProcess: true }): Promise<EngineHarness> {
+  const linger = String(options.bridgeLingerMs ?? 0);
   const base = mkdtempSync(join(tmpdir(), `stack-eng-${name}-`));
   const paths: EnginePaths = { root: join(base, 'root'), runRoot: join(base, 'run'), socket: join(base, 'run', 'stack.sock') };
   const store = await new ImageStore(join(paths.root, 'image')).init();
@@ -54,10 +60,10 @@ export async function makeEngineHarness(name: string, options: { inProcess?: boo
     client,
     env: { STACK_ROOT: paths.root, STACK_RUN_ROOT: paths.runRoot, STACK_SOCKET: paths.socket, STACK_NO_AUTOSTART: '1', PATH: process.env.PATH ?? '/usr/bin:/bin' },
     async startInProcess() {
-      inProcess = await startEngine(paths, 'test');
+      inProcess = await startEngine(paths, 'test', engineSettings({ ...process.env, STACK_DEFAULT_BRIDGE_LINGER_MS: linger }));
     },
     async startProcess(args = []) {
-      child = spawn(process.execPath, [STACKD, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+      child = spawn(process.execPath, [STACKD, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STACK_DEFAULT_BRIDGE_LINGER_MS: linger } });
       for (let i = 0; i < 200 && !(await client.ping()); i++) await sleep(25);
       if (!(await client.ping())) throw new Error('the test engine did not start');
       return child;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/client/api-client.js';
 import { encodeFrame, STDOUT } from '../../src/common/docker-stream.js';
-import { applyPlan } from '../../src/compose/apply.js';
+import { applyPlan, carryOver } from '../../src/compose/apply.js';
 import type { ComposeEvent } from '../../src/compose/events.js';
 import { planUp } from '../../src/compose/plan.js';
 import { emptyEngine, loadYaml } from './plan-support.js';
@@ -100,4 +100,13 @@ t.test('an unhealthy dependency: named, with its health output and log lines; th
   });
   t.notOk(engine.calls.includes('create app-web-1'));
   t.match(events.at(-1), { type: 'error', service: 'web', container: 'app-web-1' });
+});
+
+t.test('carryOver mounts a predecessor\'s anonymous volumes where the new config leaves the path free', async (t) => {
+  const view = (name: string, at: string, rw = true) => ({ Type: 'volume', Name: name, Source: `/v/${name}`, Destination: at, Mode: '', RW: rw, Propagation: '' });
+  const body = { Image: 'x', Volumes: { '/data': {} }, HostConfig: { Binds: ['proj_cache:/cache'], Tmpfs: { '/run/x': '' } } };
+  const { body: out, left } = carryOver(body, [view('a1', '/data'), view('a2', '/cache/'), view('a3', '/run/x'), view('a4', '/ro', false)]);
+  t.same(out.HostConfig?.Mounts, [{ Type: 'volume', Source: 'a1', Target: '/data' }, { Type: 'volume', Source: 'a4', Target: '/ro', ReadOnly: true }]);
+  t.same(left.map((m) => m.Name), ['a2', 'a3'], 'paths the new config mounts something else at are not carried');
+  t.equal(carryOver(body, []).body, body, 'nothing to carry: the body as it was');
 });

@@ -16,9 +16,7 @@ for (const scenario of scenarios) {
     const expected = readFileSync(join(dir, 'expected.txt'), 'utf8');
     const envFile = join(dir, 'env.json');
     const env = existsSync(envFile) ? (JSON.parse(readFileSync(envFile, 'utf8')) as Record<string, string>) : {};
-    const started = performance.now();
     const r = await runCli(['config'], { cwd: dir, env: { HOME: '/home/tester', ...env } });
-    t.ok(performance.now() - started < 3000, 'refused within three seconds');
     t.not(r.code, 0, 'non-zero exit');
     t.equal(r.stdout, '', 'nothing on stdout');
     t.equal(r.stderr, expected, 'exact problems');

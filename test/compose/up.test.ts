@@ -4,10 +4,12 @@
 // never gets healthy, attached mode's exit codes, a host port in use, and down (-v).
 // Every test takes its project down and checks nothing is left behind.
 import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInspect, ContainerSummary, NetworkInspect } from '../../src/common/api-types.js';
 import type { VolumeListResponse } from '../../src/common/volume-api-types.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
@@ -318,5 +320,177 @@ services:
   const noPull = await p.stack('up', '-d');
   t.equal(noPull.code, 1);
   t.match(noPull.stderr, `service cache: pulling image 127.0.0.1:${deadPort}/redis:7 failed`, 'a pull the engine cannot do names the service and image');
+  await assertNothingLeft(t, h, p);
+});
+
+t.test('a recreated container keeps its anonymous volumes (up -V renews them); down -v removes them', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-anon');
+  const p = project(h, 'anon');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  const stackFile = (mode: string): string => `name: anon
+services:
+  db:
+    image: busybox:test
+    command: ["sleep", "300"]
+    init: true
+    environment: { MODE: ${mode} }
+    volumes: ["/var/lib/data", "cache:/cache"]
+volumes:
+  cache:
+`;
+  const volumeNames = async (): Promise<string[]> => (await h.client.call<VolumeListResponse>('GET', '/volumes')).Volumes.map((v) => v.Name).sort();
+  p.write(stackFile('one'));
+  t.equal((await p.stack('up', '-d')).code, 0);
+  t.equal((await p.stack('exec', 'anon-db-1', 'sh', '-c', 'echo kept > /var/lib/data/row')).code, 0);
+  const anonymous = (await volumeNames()).filter((n) => n !== 'anon_cache');
+  t.equal(anonymous.length, 1, 'one anonymous volume');
+
+  p.write(stackFile('two'));
+  const recreated = await p.stack('up', '-d');
+  t.equal(recreated.code, 0, recreated.stderr);
+  t.match(recreated.stdout, 'anon-db-1  Recreated');
+  const read = await p.stack('exec', 'anon-db-1', 'cat', '/var/lib/data/row');
+  t.equal(read.stdout, 'kept\n', 'the data in the anonymous volume survived the recreate');
+  t.same(await volumeNames(), [...anonymous, 'anon_cache'].sort(), 'the same volume, and no new one');
+
+  p.write(stackFile('three'));
+  const renewed = await p.stack('up', '-d', '-V');
+  t.equal(renewed.code, 0, renewed.stderr);
+  t.not((await p.stack('exec', 'anon-db-1', 'cat', '/var/lib/data/row')).code, 0, '-V: a fresh anonymous volume');
+  const now = await volumeNames();
+  t.equal(now.length, 2, `the old anonymous volume went with its container: ${now.join(', ')}`);
+  t.notOk(now.includes(anonymous[0]!), 'the old one is gone');
+
+  await assertNothingLeft(t, h, p);
+});
+
+t.test('a changed network is made again with its containers; a changed volume is refused, its data kept', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-netchange');
+  const p = project(h, 'netchange');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  const stackFile = (tier: string, volumeTier = 'a'): string => `name: netchange
+services:
+  db:
+    image: busybox:test
+    command: ["httpd", "-f", "-p", "80", "-h", "/etc"]
+    init: true
+    networks: [back]
+    volumes: ["data:/data"]
+  web:
+    image: busybox:test
+    command: ["sleep", "300"]
+    init: true
+    networks: [back]
+networks:
+  back:
+    labels: { tier: ${tier} }
+volumes:
+  data:
+    labels: { tier: ${volumeTier} }
+`;
+  const network = (): Promise<NetworkInspect> => h.client.call<NetworkInspect>('GET', '/networks/netchange_back');
+  p.write(stackFile('a'));
+  t.equal((await p.stack('up', '-d')).code, 0);
+  t.equal((await p.stack('exec', 'netchange-db-1', 'sh', '-c', 'echo kept > /data/row')).code, 0);
+  const before = { network: (await network()).Id, containers: await ids(h, 'netchange') };
+  t.equal((await p.stack('up', '-d')).stdout.includes('Recreated'), false, 'no change: nothing recreated');
+  t.equal((await network()).Id, before.network, '... and the same network');
+
+  p.write(stackFile('b'));
+  const dry = await p.stack('up', '-d', '--dry-run');
+  t.match(dry.stdout, /recreate network netchange_back \(config changed\)/);
+  t.match(dry.stdout, /recreate container netchange-db-1 \(network netchange_back changed\)/);
+  const changed = await p.stack('up', '-d');
+  t.equal(changed.code, 0, changed.stderr);
+  const now = await network();
+  t.not(now.Id, before.network, 'the network was made again');
+  t.equal(now.Labels?.tier, 'b', 'with the new config');
+  const after = await ids(h, 'netchange');
+  t.not(after['netchange-db-1'], before.containers['netchange-db-1'], 'db recreated');
+  t.not(after['netchange-web-1'], before.containers['netchange-web-1'], 'web recreated');
+  const reach = await p.stack('exec', 'netchange-web-1', 'sh', '-c', 'ip=$(nslookup db | sed -n "s/^Address: *//p" | tail -n 1) && timeout 5 wget -q -O - "http://$ip/hostname"');
+  t.equal(reach.code, 0, `web reaches db by name on the new network: ${reach.stderr}`);
+
+  p.write(stackFile('b', 'z'));
+  const refused = await p.stack('up', '-d');
+  t.not(refused.code, 0, 'a volume whose config changed is refused');
+  t.match(refused.stderr, /volume netchange_data exists with other options than the stack file now gives it; its data is left as it is/);
+  t.match(refused.stderr, /stack down -v/);
+  t.equal((await p.stack('exec', 'netchange-db-1', 'cat', '/data/row')).stdout, 'kept\n', 'the data is still there');
+  t.same(await ids(h, 'netchange'), after, 'nothing was recreated');
+
+  p.write(stackFile('b'));
+  await assertNothingLeft(t, h, p);
+});
+
+/** The real binary attached (`stack up`), its output gathered, so a test can send it signals. */
+function attachedUp(h: EngineHarness, p: Project): { output: () => string; signal: (s: NodeJS.Signals) => void; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../../bin/stack.js'), 'up'], { cwd: p.dir, env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : null))));
+  return { output: () => out, signal: (s) => void child.kill(s), exit };
+}
+
+t.test('Ctrl-C stops an attached up gracefully (exit 130); a second Ctrl-C kills what still runs', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-sigint');
+  const p = project(h, 'sigint');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '-t', '0').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  const running = async (): Promise<string[]> => (await containers(h, 'sigint')).filter((c) => c.State === 'running').map((c) => c.Names[0]!.slice(1));
+  const waitFor = async (up: ReturnType<typeof attachedUp>, text: RegExp): Promise<boolean> => {
+    for (let i = 0; i < 300; i++) {
+      if (text.test(up.output())) return true;
+      await sleep(100);
+    }
+    return false;
+  };
+
+  // One Ctrl-C: the container gets its stop signal and leaves.
+  p.write(`name: sigint
+services:
+  polite:
+    image: busybox:test
+    command: ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo polite up; while true; do sleep 0.2; done"]
+`);
+  const first = attachedUp(h, p);
+  t.ok(await waitFor(first, /polite up/), `the logs are followed: ${first.output()}`);
+  first.signal('SIGINT');
+  t.equal(await first.exit, 130, 'Ctrl-C exits 130');
+  t.match(first.output(), /Gracefully stopping/);
+  t.match(first.output(), /sigint-polite-1 +\| bye/, 'the container got its stop signal and said goodbye');
+  t.same(await running(), [], 'nothing runs');
+
+  // One that ignores its stop signal: a second Ctrl-C does not wait out its grace period.
+  p.write(`name: sigint
+services:
+  stubborn:
+    image: busybox:test
+    command: ["sh", "-c", "trap 'echo not leaving' TERM; echo stubborn up; while true; do sleep 0.2; done"]
+    stop_grace_period: 60s
+`);
+  const second = attachedUp(h, p);
+  t.ok(await waitFor(second, /stubborn up/), `the logs are followed: ${second.output()}`);
+  second.signal('SIGINT');
+  t.ok(await waitFor(second, /not leaving/), 'the first Ctrl-C asked it to stop');
+  const before = Date.now();
+  second.signal('SIGINT');
+  const code = await second.exit;
+  t.ok(code !== 0 && code !== null, `the second Ctrl-C ends up with a failure code (${code})`);
+  t.ok(Date.now() - before < 30_000, 'without waiting out the 60 s grace period');
+  for (let i = 0; i < 50 && (await running()).length > 0; i++) await sleep(100);
+  t.same(await running(), [], 'the stubborn container was killed');
   await assertNothingLeft(t, h, p);
 });

@@ -5,7 +5,8 @@ import t, { type Test } from 'tap';
 import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANONYMOUS_LABEL, VolumeStore, volumeKind } from '../../src/volumes/volume-store.js';
+import { ANONYMOUS_LABEL } from '../../src/common/volume-api-types.js';
+import { VolumeStore, volumeKind } from '../../src/volumes/volume-store.js';
 import { resolveInRoot } from '../../src/volumes/populate.js';
 
 const isRoot = process.getuid?.() === 0;
