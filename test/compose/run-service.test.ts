@@ -189,6 +189,17 @@ t.test('stack run inside a project folder: images, typos and options that do not
   t.equal(badPort.code, 2);
   t.match(badPort.stderr, 'error: -p eighty:');
 
+  const interactive = await p.stack('run', '-i', '--no-deps', 'web', 'cat');
+  t.equal(interactive.code, 2);
+  t.match(interactive.stderr, 'error: -i: stdin is not relayed to containers yet');
+
+  const overridden = await p.stack('-f', join(p.dir, 'compose.yaml'), 'run', '--rm', '--no-deps', '-T', '--entrypoint', 'sh -c', '-w', '/tmp', '-u', '1:1', 'web', 'pwd; id -u');
+  t.equal(overridden.code, 0, overridden.stderr);
+  t.equal(overridden.stdout, '/tmp\n1\n', '--entrypoint (split as a shell would), -w and -u replace the service\'s');
+
+  const help = await p.stack('run', '--help');
+  t.match(help.stdout, 'The first word is a SERVICE when a stack file is in context', 'the help says which word is a service');
+
   t.same(await names(h), [], 'bad input made no container');
   await assertNothingLeft(t, h, p);
 });
