@@ -11,6 +11,7 @@ import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { engineRoot, openStore, type EngineRootArgs } from './image.js';
 import type { CliIO } from './io.js';
+import { runTarget } from './run-target.js';
 
 export interface RunArgs extends EngineRootArgs {
   _: Array<string | number>;
@@ -158,11 +159,12 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
           '$0 run [options] SERVICE [CMD..]   a one-off container of a service, as docker compose run',
           '$0 run [options] IMAGE [CMD..]     a container from an image, as docker run',
           '',
-          'The first word is a SERVICE when a stack file is in context (found from the working directory upward,',
-          'or named with -f / --project-directory) and it names one of its services; otherwise it is an IMAGE.',
-          'A service run starts the service\'s dependencies first (and waits for their depends_on conditions)',
-          'unless --no-deps; its container is <project>-<service>-run-<12 hex>, publishes no ports unless',
-          '--service-ports or -p, has no restart policy, and is removed by "down --remove-orphans".',
+          'The first word is a SERVICE when a stack file is in context (found from the working',
+          'directory upward, or named with -f / --project-directory) and it names one of its',
+          'services; otherwise it is an IMAGE. A service run starts the services it depends on',
+          'first (and waits for their depends_on conditions) unless --no-deps; its container is',
+          '<project>-<service>-run-<12 hex>, publishes no ports unless --service-ports or -p, has',
+          'no restart policy, and is removed by "down --remove-orphans" (or at its exit with --rm).',
         ].join('\n'))
         .positional('image', { type: 'string', demandOption: true, description: 'A service of the stack file, or an image' })
         .positional('cmd', { type: 'string', array: true })
@@ -209,7 +211,6 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
 
 /** What `run` does once its command line is read (by yargs, or by run-fast-path.ts). */
 export async function runContainer(io: CliIO, args: RunArgs & GlobalArgs, command: string[]): Promise<void> {
-  const { runTarget } = await import('./run-target.js');
   const target = args.runtime === 'runc' ? { kind: 'image' as const, services: [] } : await runTarget(args, io);
   let code: number;
   if (target.kind === 'service') {
