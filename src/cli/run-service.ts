@@ -9,7 +9,7 @@ import { UsageError } from '../common/errors.js';
 import { engineClient, list } from './engine-client.js';
 import type { CliIO } from './io.js';
 import { plainRenderer } from './render-plain.js';
-import { refuseDetachedRemoval, startAndFollow, type RunArgs } from './run.js';
+import { refuseDetachedRemoval, refuseInteractive, startAndFollow, type RunArgs } from './run.js';
 
 /** Options of an image run that Compose's run does not have. */
 const IMAGE_ONLY: ReadonlyArray<readonly [keyof RunArgs, string]> = [
@@ -22,7 +22,7 @@ export async function runServiceOneOff(io: CliIO, args: RunArgs, command: string
   const given = IMAGE_ONLY.filter(([key]) => args[key] !== undefined && args[key] !== false && !(Array.isArray(args[key]) && (args[key] as unknown[]).length === 0)).map(([, flag]) => flag);
   if (args.init) given.push('--init');
   if (given.length) throw new UsageError(`${given.join(', ')}: not an option of a service's one-off ("${args.image}" is a service of ${loaded.project.composeFiles[0]}); set it in the stack file instead`);
-  if (args.interactive) throw new UsageError('-i: stdin is not relayed to containers yet; run without -i (the command gets an empty stdin)');
+  refuseInteractive(args);
   if (args.servicePorts && list(args.publish).length) throw new UsageError('--service-ports and -p cannot be used together: choose one');
   const pull = args.pull;
   if (pull !== undefined && pull !== 'missing' && pull !== 'never' && pull !== 'always') throw new UsageError(`--pull "${pull}": use missing, never or always`);

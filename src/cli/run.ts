@@ -225,11 +225,17 @@ export async function runContainer(io: CliIO, args: RunArgs & GlobalArgs, comman
 
 /** The options only a service's one-off has, named when given to an image run. */
 function refuseServiceOptions(args: RunArgs): void {
-  const given = ([['deps', '--no-deps'], ['servicePorts', '--service-ports'], ['useAliases', '--use-aliases'], ['build', '--build'], ['quietPull', '--quiet-pull'], ['T', '-T'], ['TTY', '--no-TTY'], ['interactive', '-i']] as const)
+  refuseInteractive(args);
+  const given = ([['deps', '--no-deps'], ['servicePorts', '--service-ports'], ['useAliases', '--use-aliases'], ['build', '--build'], ['quietPull', '--quiet-pull'], ['T', '-T'], ['TTY', '--no-TTY']] as const)
     .filter(([key]) => args[key] !== undefined).map(([, flag]) => flag);
   if (given.length) {
     throw new UsageError(`${given.join(', ')}: only for a service of the stack file, and "${args.image}" is not one here; run "stack config --services" to list them`);
   }
+}
+
+/** -i, which neither kind of run honours yet. */
+export function refuseInteractive(args: Pick<RunArgs, 'interactive'>): void {
+  if (args.interactive) throw new UsageError('-i: stdin is not relayed to containers yet; run without -i (the command gets an empty stdin)');
 }
 
 /** Checks the -d/--rm pair that this command cannot honour. */
