@@ -31,12 +31,17 @@ export async function runTarget(args: GlobalArgs & { image: string }, io: CliIO)
     if (!named && err instanceof NotFoundError) return { kind: 'image', services: [] };
     throw err;
   }
-  const { project } = loaded;
-  if (project.services[args.image] || project.disabledServices[args.image]) {
+  const disabled = loaded.project.disabledServices[args.image];
+  if (disabled) {
+    // As Compose: a service named on the command line runs even when its profile is not enabled.
+    const profiles = [args.profile ?? []].flat();
+    loaded = loadComposeProjectQuietly({ ...args, profile: [...profiles, disabled.profiles[0]!] }, io);
+  }
+  if (loaded.project.services[args.image]) {
     sayLoadWarnings(loaded, io);
     return { kind: 'service', loaded };
   }
-  return { kind: 'image', services: Object.keys(project.services) };
+  return { kind: 'image', services: Object.keys(loaded.project.services) };
 }
 
 async function stackFileInContext(io: CliIO): Promise<boolean> {

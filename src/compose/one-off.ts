@@ -149,7 +149,7 @@ export async function createOneOff(client: ApiClient, loaded: LoadedProject, req
   const present = (await client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1, filters } }))
     .filter((c) => c.Labels[LABEL.oneoff] !== 'True')
     .map((c) => (c.Names[0] ?? '').replace(/^\//, ''));
-  const body = keepLinksTo(oneOffCreateBody(project, changed, { name, serviceAliases: request.useAliases, slug: request.slug }), new Set(present));
+  const body = keepLinksTo(project, changed, oneOffCreateBody(project, changed, { name, serviceAliases: request.useAliases, slug: request.slug }), new Set(present));
   request.emit({ type: 'container-creating', service: service.name, container: name });
   const { Id } = await client.call<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
   request.emit({ type: 'container-created', service: service.name, container: name });

@@ -289,7 +289,7 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
     ...observed.containers.filter((c) => !c.oneoff && !operations.some((o) => o.containerId === c.id && (o.kind === 'remove-container' || o.kind === 'remove-orphan'))).map((c) => c.name),
     ...operations.filter((o) => o.create).map((o) => o.target),
   ]);
-  for (const op of operations) if (op.create) op.create = keepLinksTo(op.create, present);
+  for (const op of operations) if (op.create && op.service) op.create = keepLinksTo(project, project.services[op.service]!, op.create, present);
   return { project: project.name, operations, services, unchanged: unchanged.sort(), orphans: orphans.sort(), problems };
 }
 

@@ -134,14 +134,21 @@ export function serviceLinks(project: Project, service: Service): string[] {
   });
 }
 
+/** `external_links:` as `NAME:ALIAS`: containers made outside the project, which must exist when it starts. */
+function externalLinks(service: Service): string[] {
+  return (service.external_links ?? []).map((l) => (l.includes(':') ? l : `${l}:${l}`));
+}
+
 /**
- * The body with only the links to containers in `present`: as in Compose, a container links to
- * the containers its linked services have, and none when such a service is not up (--no-deps).
+ * The body with only the `links:` to containers in `present`: as in Compose, a container links
+ * to the containers its linked services have, and none when such a service is not up
+ * (--no-deps). External links stay: the engine says plainly when their container is missing.
  */
-export function keepLinksTo(body: ContainerCreateBody, present: ReadonlySet<string>): ContainerCreateBody {
+export function keepLinksTo(project: Project, service: Service, body: ContainerCreateBody, present: ReadonlySet<string>): ContainerCreateBody {
   const links = body.HostConfig?.Links;
   if (!links) return body;
-  const kept = links.filter((l) => present.has(l.split(':')[0]!));
+  const ofServices = new Set(serviceLinks(project, service));
+  const kept = links.filter((l) => !ofServices.has(l) || present.has(l.split(':')[0]!));
   const { Links: _dropped, ...host } = body.HostConfig!;
   return { ...body, HostConfig: kept.length ? { ...host, Links: kept } : host };
 }
@@ -165,7 +172,7 @@ function bodyWithoutHash(project: Project, service: Service, number: number, one
   const cpus = limits?.cpus ?? service.cpus;
   const pids = limits?.pids ?? service.pids_limit;
   const networks = serviceNetworks(service);
-  const links = serviceLinks(project, service);
+  const links = [...serviceLinks(project, service), ...externalLinks(service)];
   const exposed = [...service.expose.map((e) => (e.includes('/') ? e : `${e}/tcp`)), ...service.ports.map((p) => `${p.target}/${p.protocol}`)];
 
   const host: HostConfig = {

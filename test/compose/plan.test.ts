@@ -284,6 +284,9 @@ t.test('links: one NAME:ALIAS per container of the linked service; only to conta
   t.match(formatPlan(fresh), '4. create container ln-web-1 (new); after 1, 2, 3');
   const alone = planUp(project, graph, emptyEngine('ln'), { services: ['web'], noDeps: true });
   t.equal(alone.operations.find((o) => o.target === 'ln-web-1')?.create?.HostConfig?.Links, undefined, 'with --no-deps and no db container, no link is left dangling');
+  const external = loadYaml(LINKED.replace('links: ["db:database"]', 'links: ["db:database"]\n    external_links: ["cache", "shared-db:sql"]'));
+  t.same(planUp(external.project, external.graph, emptyEngine('ln'), { services: ['web'], noDeps: true }).operations.find((o) => o.target === 'ln-web-1')?.create?.HostConfig?.Links,
+    ['cache:cache', 'shared-db:sql'], 'external_links stay: they name containers outside the project');
   const state = applied(emptyEngine('ln'), fresh);
   const changed = loadYaml(LINKED.replace('replicas: 2 }', 'replicas: 2 }\n    environment: { X: "1" }'));
   t.equal(formatPlan(planUp(changed.project, changed.graph, state)), `project ln: 3 operations
