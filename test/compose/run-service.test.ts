@@ -145,6 +145,12 @@ t.test('stack run SERVICE: deps, exit code, --rm, -e, links, ports, up and down 
   t.same(await names(h), ['rs-db-1', 'rs-web-1', name].sort(), 'up made web-1 beside the one-off, not counting it as a replica');
   const viaLink = await p.stack('exec', 'rs-web-1', 'sh', '-c', VIA_LINK);
   t.equal(viaLink.stdout.trim(), db.Config.Hostname, `up's container reaches db by the link alias too: ${viaLink.stderr}`);
+  const dbAddress = (await h.client.call<ContainerInspect>('GET', '/containers/rs-db-1/json')).NetworkSettings.Networks['rs_default']?.IPAddress;
+  const answered = (r: CliResult): string[] => [...r.stdout.matchAll(/^Address: *(\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!);
+  const byDns = await p.stack('exec', 'rs-web-1', 'nslookup', 'database');
+  t.same(answered(byDns), [dbAddress], `the engine's DNS answers the link alias for the linking container: ${byDns.stdout}`);
+  const elsewhere = await p.stack('exec', 'rs-db-1', 'nslookup', 'database');
+  t.same(answered(elsewhere), [], 'and for no other container');
   const again = await p.stack('up', '-d');
   t.match(again.stdout, 'Container rs-web-1  Running', 'a second up leaves web-1 as it is');
 
