@@ -6,10 +6,12 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { ContainerCreateBody, HostConfig, PortBinding } from '../common/api-types.js';
 import { ContainerExit, NotFoundError, UsageError } from '../common/errors.js';
+import type { ApiClient } from '../client/api-client.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { engineRoot, openStore, type EngineRootArgs } from './image.js';
 import type { CliIO } from './io.js';
+import { runTarget } from './run-target.js';
 
 export interface RunArgs extends EngineRootArgs {
   _: Array<string | number>;
@@ -43,6 +45,17 @@ export interface RunArgs extends EngineRootArgs {
   runtime: 'shim' | 'runc';
   /** missing (the default): pull an image the engine does not have; never; always. */
   pull?: string | undefined;
+  // Only for a service's one-off (see run-service.ts):
+  /** --no-deps */
+  deps?: boolean | undefined;
+  servicePorts?: boolean | undefined;
+  useAliases?: boolean | undefined;
+  /** -T / --no-TTY: a one-off never gets a terminal yet, so these are accepted as they are. */
+  T?: boolean | undefined;
+  TTY?: boolean | undefined;
+  interactive?: boolean | undefined;
+  build?: boolean | undefined;
+  quietPull?: boolean | undefined;
 }
 
 /** Options of `run` (and global ones) that take a value, so the image can be told apart. */
@@ -139,10 +152,21 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
 export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
   return {
     command: 'run <image> [cmd..]',
-    describe: 'Run a command in a new container from an image',
+    describe: 'Run a command in a new container: a one-off of a service of the stack file, or from an image',
     builder: (y: Argv<GlobalArgs>) =>
       y
-        .positional('image', { type: 'string', demandOption: true })
+        .usage([
+          '$0 run [options] SERVICE [CMD..]   a one-off container of a service, as docker compose run',
+          '$0 run [options] IMAGE [CMD..]     a container from an image, as docker run',
+          '',
+          'The first word is a SERVICE when a stack file is in context (found from the working',
+          'directory upward, or named with -f / --project-directory) and it names one of its',
+          'services; otherwise it is an IMAGE. A service run starts the services it depends on',
+          'first (and waits for their depends_on conditions) unless --no-deps; its container is',
+          '<project>-<service>-run-<12 hex>, publishes no ports unless --service-ports or -p, has',
+          'no restart policy, and is removed by "down --remove-orphans" (or at its exit with --rm).',
+        ].join('\n'))
+        .positional('image', { type: 'string', demandOption: true, description: 'A service of the stack file, or an image' })
         .positional('cmd', { type: 'string', array: true })
         .option('rm', { type: 'boolean', default: false, description: 'Remove the container when it exits' })
         .option('detach', { alias: 'd', type: 'boolean', default: false, description: 'Leave it running in the background; print its ID' })
@@ -169,7 +193,15 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('add-host', { type: 'string', description: 'HOST:IP for /etc/hosts (repeatable; host-gateway works)' })
         .option('dns', { type: 'string', description: 'A nameserver instead of the engine\'s (repeatable)' })
         .option('link', { type: 'string', description: 'NAME[:ALIAS] of another container, in /etc/hosts (repeatable)' })
-        .option('pull', { type: 'string', choices: ['missing', 'never', 'always'], default: 'missing', description: 'Pull the image first: when missing (default), never, always' })
+        .option('pull', { type: 'string', choices: ['missing', 'never', 'always'], description: 'Pull the image first: when missing (default; a service: its pull_policy), never, always' })
+        .option('deps', { type: 'boolean', description: 'SERVICE: --no-deps: do not start the services it depends on' })
+        .option('service-ports', { type: 'boolean', description: 'SERVICE: publish the service\'s ports (a one-off publishes none by default)' })
+        .option('use-aliases', { type: 'boolean', description: 'SERVICE: give the container the service\'s network aliases' })
+        .option('build', { type: 'boolean', description: 'SERVICE: build its image before running' })
+        .option('quiet-pull', { type: 'boolean', description: 'SERVICE: pull without progress output' })
+        .option('T', { type: 'boolean', description: 'SERVICE: no TTY (also --no-TTY; output is never a TTY yet, so this is the default)' })
+        .option('TTY', { type: 'boolean', hidden: true })
+        .option('interactive', { alias: 'i', type: 'boolean', description: 'SERVICE: keep stdin open (not supported yet: stdin is not relayed to containers)' })
         .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'runc: the same OCI bundle under runc, in this process, without the engine' })
         .option('root', { type: 'string', description: 'Engine root directory, for --runtime runc (env STACK_ROOT; default /var/lib/stack)' }) as unknown as Argv<RunArgs>,
     // After `--` (see separateRunCommand) yargs leaves the command in `_`, after "run".
@@ -178,13 +210,41 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
 }
 
 /** What `run` does once its command line is read (by yargs, or by run-fast-path.ts). */
-export async function runContainer(io: CliIO, args: RunArgs, command: string[]): Promise<void> {
-  const code = args.runtime === 'runc' ? await runUnderRunc(io, args, command) : await runInEngine(io, args, command);
+export async function runContainer(io: CliIO, args: RunArgs & GlobalArgs, command: string[]): Promise<void> {
+  const target = args.runtime === 'runc' ? { kind: 'image' as const, services: [] } : await runTarget(args, io);
+  let code: number;
+  if (target.kind === 'service') {
+    const { runServiceOneOff } = await import('./run-service.js');
+    code = await runServiceOneOff(io, args, command, target.loaded);
+  } else {
+    refuseServiceOptions(args);
+    code = args.runtime === 'runc' ? await runUnderRunc(io, args, command) : await runInEngine(io, args, command, target.services);
+  }
   if (code !== 0) throw new ContainerExit(code);
 }
 
-async function runInEngine(io: CliIO, args: RunArgs, command: string[]): Promise<number> {
+/** The options only a service's one-off has, named when given to an image run. */
+function refuseServiceOptions(args: RunArgs): void {
+  refuseInteractive(args);
+  const given = ([['deps', '--no-deps'], ['servicePorts', '--service-ports'], ['useAliases', '--use-aliases'], ['build', '--build'], ['quietPull', '--quiet-pull'], ['T', '-T'], ['TTY', '--no-TTY']] as const)
+    .filter(([key]) => args[key] !== undefined).map(([, flag]) => flag);
+  if (given.length) {
+    throw new UsageError(`${given.join(', ')}: only for a service of the stack file, and "${args.image}" is not one here; run "stack config --services" to list them`);
+  }
+}
+
+/** -i, which neither kind of run honours yet. */
+export function refuseInteractive(args: Pick<RunArgs, 'interactive'>): void {
+  if (args.interactive) throw new UsageError('-i: stdin is not relayed to containers yet; run without -i (the command gets an empty stdin)');
+}
+
+/** Checks the -d/--rm pair that this command cannot honour. */
+export function refuseDetachedRemoval(args: Pick<RunArgs, 'rm' | 'detach'>): void {
   if (args.rm && args.detach) throw new UsageError('--rm with -d is not supported yet: the removal is done by this command when the container exits');
+}
+
+async function runInEngine(io: CliIO, args: RunArgs, command: string[], services: readonly string[]): Promise<number> {
+  refuseDetachedRemoval(args);
   const client = await engineClient(io);
   const pull = args.pull ?? 'missing';
   if (!['missing', 'never', 'always'].includes(pull)) throw new UsageError(`--pull "${pull}": use missing, never or always`);
@@ -197,11 +257,22 @@ async function runInEngine(io: CliIO, args: RunArgs, command: string[]): Promise
   } catch (err) {
     // As docker run: an image the engine lacks is pulled, its progress on stderr, then made.
     if (pull !== 'missing' || !(err instanceof NotFoundError) || !/^No such image/.test(err.message)) throw err;
+    // A near miss of a service of the stack file here is a typo more likely than an image to pull.
+    const { closestName } = await import('../common/did-you-mean.js');
+    const guess = closestName(args.image, services);
+    if (guess !== undefined) throw new NotFoundError(`no such service or image: "${args.image}"; did you mean the service "${guess}"? (the services are ${[...services].sort().join(', ')})`);
     io.stderr.write(`Unable to find image '${args.image}' locally\n`);
     await pullThroughEngine!({ ...io, stdout: io.stderr }, args.image);
     created = await create();
   }
-  const { Id } = created;
+  return startAndFollow(io, client, created.Id, args);
+}
+
+/**
+ * Starts a created container; in the foreground, prints its output as it comes and returns its
+ * exit code, with -d prints its ID and leaves it running. --rm removes it once it exited.
+ */
+export async function startAndFollow(io: CliIO, client: ApiClient, Id: string, args: Pick<RunArgs, 'rm' | 'detach'>): Promise<number> {
   const path = `/containers/${Id}`;
   try {
     if (args.detach) {

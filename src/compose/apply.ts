@@ -230,54 +230,64 @@ class OperationRunner {
   }
 
   private async waitForDependencies(op: Operation): Promise<void> {
-    await Promise.all((op.waits ?? []).map((w) => this.waitFor(op, w)));
+    await waitForDependencies(this.client, this.project, { service: op.service ?? '', container: op.target }, op.waits ?? [], { ...this.options, sleep: this.sleep });
   }
+}
 
-  private async waitFor(op: Operation, wait: DependencyWait): Promise<void> {
-    const containers = await serviceContainers(this.client, this.project, wait.service);
-    if (containers.length === 0) {
-      if (!wait.required) return;
-      throw new DependencyFailed(op.service ?? '', wait.service, '', `service ${op.service} depends on ${wait.service}, which has no container`);
-    }
-    if (wait.condition === 'service_started') return;
-    this.options.emit({ type: 'waiting', service: op.service ?? '', container: op.target, dependency: wait.service, condition: wait.condition });
-    await Promise.all(containers.map((c) => this.awaitCondition(op, wait, c.Id)));
+/**
+ * Before a container of `who.service` starts: every dependency in `waits` meets its condition
+ * (started, healthy, completed successfully), or this throws DependencyFailed naming it.
+ * Used by apply for the service's containers and by `run` for its one-off.
+ */
+export async function waitForDependencies(client: ApiClient, project: string, who: { service: string; container: string }, waits: readonly DependencyWait[], options: WaitOptions): Promise<void> {
+  await Promise.all(waits.map((w) => waitFor(client, project, who, w, options)));
+}
+
+async function waitFor(client: ApiClient, project: string, who: { service: string; container: string }, wait: DependencyWait, options: WaitOptions): Promise<void> {
+  const containers = await serviceContainers(client, project, wait.service);
+  if (containers.length === 0) {
+    if (!wait.required) return;
+    throw new DependencyFailed(who.service, wait.service, '', `service ${who.service} depends on ${wait.service}, which has no container`);
   }
+  if (wait.condition === 'service_started') return;
+  options.emit({ type: 'waiting', service: who.service, container: who.container, dependency: wait.service, condition: wait.condition });
+  await Promise.all(containers.map((c) => awaitCondition(client, who, wait, c.Id, options)));
+}
 
-  /** Polls one container of a dependency until it is healthy (or has exited 0, for completion), or fails. */
-  private async awaitCondition(op: Operation, wait: DependencyWait, id: string): Promise<void> {
-    for (;;) {
-      if (this.options.signal?.aborted) throw new RuntimeFailure('interrupted');
-      const info = await this.client.call<ContainerInspect>('GET', `/containers/${id}/json`);
-      const name = info.Name.replace(/^\//, '');
-      const state = info.State;
-      const fail = async (what: string): Promise<never> => {
-        const health = state.Health?.Log?.at(-1)?.Output?.trim();
-        const logs = await lastLogLines(this.client, id, 10);
-        const lines = [`service ${op.service} cannot start: its dependency ${wait.service} (container ${name}) ${what}`];
-        if (health !== undefined) lines.push(`last health check output of ${name}: ${health === '' ? '(none)' : health}`);
-        lines.push(logs.length ? `last log lines of ${name}:\n${logs.map((l) => `  ${l}`).join('\n')}` : `${name} has written no log lines`);
-        throw new DependencyFailed(op.service ?? '', wait.service, name, lines.join('\n'));
-      };
-      if (wait.condition === 'service_completed_successfully') {
-        if (!state.Running && !state.Restarting && state.Status !== 'created') {
-          if (state.ExitCode === 0) return;
-          return fail(`exited with code ${state.ExitCode}`);
-        }
-      } else {
-        if (!state.Health) return fail('has no health check: give it a healthcheck, or depend on it with condition service_started');
-        if (state.Health.Status === 'healthy') {
-          this.options.emit({ type: 'health', service: wait.service, container: name, status: 'healthy' });
-          return;
-        }
-        if (state.Health.Status === 'unhealthy') {
-          this.options.emit({ type: 'health', service: wait.service, container: name, status: 'unhealthy', ...(state.Health.Log?.at(-1) ? { output: state.Health.Log.at(-1)!.Output } : {}) });
-          return fail('is unhealthy');
-        }
-        if (!state.Running && !state.Restarting) return fail(`exited with code ${state.ExitCode} before it became healthy`);
+/** Polls one container of a dependency until it is healthy (or has exited 0, for completion), or fails. */
+async function awaitCondition(client: ApiClient, who: { service: string; container: string }, wait: DependencyWait, id: string, options: WaitOptions): Promise<void> {
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  for (;;) {
+    if (options.signal?.aborted) throw new RuntimeFailure('interrupted');
+    const info = await client.call<ContainerInspect>('GET', `/containers/${id}/json`);
+    const name = info.Name.replace(/^\//, '');
+    const state = info.State;
+    const fail = async (what: string): Promise<never> => {
+      const health = state.Health?.Log?.at(-1)?.Output?.trim();
+      const logs = await lastLogLines(client, id, 10);
+      const lines = [`service ${who.service} cannot start: its dependency ${wait.service} (container ${name}) ${what}`];
+      if (health !== undefined) lines.push(`last health check output of ${name}: ${health === '' ? '(none)' : health}`);
+      lines.push(logs.length ? `last log lines of ${name}:\n${logs.map((l) => `  ${l}`).join('\n')}` : `${name} has written no log lines`);
+      throw new DependencyFailed(who.service, wait.service, name, lines.join('\n'));
+    };
+    if (wait.condition === 'service_completed_successfully') {
+      if (!state.Running && !state.Restarting && state.Status !== 'created') {
+        if (state.ExitCode === 0) return;
+        return fail(`exited with code ${state.ExitCode}`);
       }
-      await this.sleep(this.options.pollMs ?? 200);
+    } else {
+      if (!state.Health) return fail('has no health check: give it a healthcheck, or depend on it with condition service_started');
+      if (state.Health.Status === 'healthy') {
+        options.emit({ type: 'health', service: wait.service, container: name, status: 'healthy' });
+        return;
+      }
+      if (state.Health.Status === 'unhealthy') {
+        options.emit({ type: 'health', service: wait.service, container: name, status: 'unhealthy', ...(state.Health.Log?.at(-1) ? { output: state.Health.Log.at(-1)!.Output } : {}) });
+        return fail('is unhealthy');
+      }
+      if (!state.Running && !state.Restarting) return fail(`exited with code ${state.ExitCode} before it became healthy`);
     }
+    await sleep(options.pollMs ?? 200);
   }
 }
 

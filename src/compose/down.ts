@@ -22,6 +22,7 @@ export async function downProject(client: ApiClient, name: string, project: Proj
   const observed = await observeProject(client, name, undefined);
   const plan = planDown(name, project, graph, observed, request);
   if (plan.orphans.length > 0) request.emit({ type: 'orphans', containers: plan.orphans });
+  if (plan.oneOffsLeft) request.emit({ type: 'warning', message: `one-off containers of "stack run" are left, and the networks they use: ${plan.oneOffsLeft.join(', ')}; remove them with --remove-orphans` });
   await applyPlan(client, plan, {
     emit: request.emit,
     ...(request.volumes ? { removeVolumes: true } : {}),

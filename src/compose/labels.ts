@@ -7,6 +7,8 @@ export const LABEL = {
   service: 'com.docker.compose.service',
   number: 'com.docker.compose.container-number',
   oneoff: 'com.docker.compose.oneoff',
+  /** A one-off's random ID; its name ends with the first 12 hex digits of it. */
+  slug: 'com.docker.compose.slug',
   configHash: 'com.docker.compose.config-hash',
   workingDir: 'com.docker.compose.project.working_dir',
   configFiles: 'com.docker.compose.project.config_files',

@@ -28,6 +28,8 @@ export interface ObservedContainer {
   imageId: string;
   /** `ip:port/proto` of every host port it publishes. */
   hostPorts: string[];
+  /** The engine's names of the networks it is attached to. */
+  networks: string[];
   labels: Record<string, string>;
 }
 
@@ -122,6 +124,7 @@ function observedContainer(s: ContainerSummary): ObservedContainer {
     image: s.Image,
     imageId: s.ImageID,
     hostPorts: s.Ports.filter((p) => p.PublicPort).map((p) => `${p.IP || '0.0.0.0'}:${p.PublicPort}/${p.Type}`),
+    networks: Object.keys(s.NetworkSettings?.Networks ?? {}).sort(),
     labels,
   };
 }

@@ -10,7 +10,7 @@ import type { ServiceGraph } from './graph.js';
 import type { DependencyCondition, Project, Service } from './model.js';
 import { imageKey, type ObservedContainer, type ObservedState } from './observe.js';
 import { LABEL } from './labels.js';
-import { containerCreateBody, containerName, networkName, serviceConfigHash, serviceImage, serviceNetworks, configDigest, volumeName } from './service-container.js';
+import { containerCreateBody, containerName, keepLinksTo, networkName, replicasOf, serviceConfigHash, configDigest, serviceImage, serviceNetworks, volumeName } from './service-container.js';
 
 export type OperationKind =
   | 'create-network'
@@ -70,6 +70,8 @@ export interface Plan {
   orphans: string[];
   /** Conflicts that forbid applying the plan: ports in use, missing images, contexts or external resources. */
   problems: string[];
+  /** For down without --remove-orphans: one-off containers of `run` left in place, with the networks they use. */
+  oneOffsLeft?: string[];
 }
 
 export type PullPolicy = 'always' | 'missing' | 'never';
@@ -87,6 +89,11 @@ export interface UpOptions {
   build?: boolean;
   /** --no-build: never build; a missing image of a build service is a problem. */
   noBuild?: boolean;
+  /**
+   * Services whose networks, volumes and image are made ready but whose containers are left
+   * alone: the service of `stack run`, whose one-off container the run makes itself.
+   */
+  prepareOnly?: readonly string[];
 }
 
 export interface DownOptions {
@@ -100,14 +107,13 @@ const by = <T>(key: (t: T) => string | number) => (a: T, b: T): number => {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 
-export function replicasOf(service: Service, scale: Readonly<Record<string, number>> | undefined): number {
-  return scale?.[service.name] ?? service.deploy?.replicas ?? 1;
-}
+export { replicasOf };
 
 /** The services `up` acts on, in dependency order. */
 function selectServices(project: Project, graph: ServiceGraph, options: UpOptions, problems: string[]): string[] {
   const asked = options.services ?? [];
-  for (const name of asked) {
+  const prepared = options.prepareOnly ?? [];
+  for (const name of [...asked, ...prepared]) {
     if (!project.services[name]) {
       problems.push(project.disabledServices[name]
         ? `service "${name}" is disabled by its profiles: enable one with --profile`
@@ -115,7 +121,8 @@ function selectServices(project: Project, graph: ServiceGraph, options: UpOption
     }
   }
   const known = asked.filter((n) => project.services[n]);
-  const chosen = new Set(asked.length === 0 ? Object.keys(project.services) : options.noDeps ? known : graph.withDependencies(known));
+  const chosen = new Set(asked.length === 0 && prepared.length === 0 ? Object.keys(project.services) : options.noDeps ? known : graph.withDependencies(known));
+  for (const name of prepared) if (project.services[name]) chosen.add(name);
   return graph.topologicalOrder().filter((s) => chosen.has(s));
 }
 
@@ -223,14 +230,16 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
     else orphans.push(c.name);
   }
 
-  checkPorts(project, services, observed, options, problems);
+  const prepareOnly = new Set(options.prepareOnly ?? []);
+  const started = services.filter((s) => !prepareOnly.has(s));
+  checkPorts(project, started, observed, options, problems);
 
   // Containers, service by service in dependency order.
   const unchanged: string[] = [];
   const serviceOps = new Map<string, string[]>();
   const recreated = new Set<string>();
-  const selected = new Set(services);
-  for (const s of services) {
+  const selected = new Set(started);
+  for (const s of started) {
     const service = project.services[s]!;
     const hash = serviceConfigHash(project, service);
     const wanted = replicasOf(service, options.scale);
@@ -249,11 +258,16 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
     ].filter((x, i, all) => all.indexOf(x) === i);
     const ops: string[] = [];
     const modeParent = /^service:(.+)$/.exec(service.network_mode ?? '')?.[1];
+    // A link is an /etc/hosts line written at start: a recreated linked container has a new address.
+    const linkedRecreated = (service.links ?? []).map((l) => l.split(':')[0]!).find((l) => recreated.has(l));
+    const followsRecreated = modeParent !== undefined && recreated.has(modeParent)
+      ? 'its network_mode service was recreated'
+      : linkedRecreated !== undefined ? `its linked service ${linkedRecreated} was recreated` : undefined;
     const imageId = observed.images[imageKey(serviceImage(project, service))];
 
     for (const c of keep) {
       const changedNetwork = serviceNetworks(service).find((k) => changedNetworks.has(k));
-      const why = changedNetwork !== undefined ? `network ${networkName(project, changedNetwork)} changed` : divergence(c, hash, imageId, rebuilt.has(s), modeParent !== undefined && recreated.has(modeParent));
+      const why = changedNetwork !== undefined ? `network ${networkName(project, changedNetwork)} changed` : divergence(c, hash, imageId, rebuilt.has(s), followsRecreated);
       const name = c.name;
       if (options.forceRecreate || (why && !options.noRecreate)) {
         ops.push(add({
@@ -280,6 +294,11 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
     }
     serviceOps.set(s, ops);
   }
+  const present = new Set([
+    ...observed.containers.filter((c) => !c.oneoff && !operations.some((o) => o.containerId === c.id && (o.kind === 'remove-container' || o.kind === 'remove-orphan'))).map((c) => c.name),
+    ...operations.filter((o) => o.create).map((o) => o.target),
+  ]);
+  for (const op of operations) if (op.create && op.service) op.create = keepLinksTo(project, project.services[op.service]!, op.create, present);
   return { project: project.name, operations, services, unchanged: unchanged.sort(), orphans: orphans.sort(), problems };
 }
 
@@ -332,12 +351,11 @@ function pullPolicyOf(service: Service): PullPolicy | 'build' {
 }
 
 /** Why a container no longer matches its service, or undefined when it does. */
-function divergence(c: ObservedContainer, hash: string, imageId: string | undefined, rebuilt: boolean, modeParentRecreated: boolean): string | undefined {
+function divergence(c: ObservedContainer, hash: string, imageId: string | undefined, rebuilt: boolean, followsRecreated: string | undefined): string | undefined {
   if (c.configHash !== hash) return 'config changed';
   if (rebuilt) return 'image rebuilt';
   if (imageId !== undefined && c.imageId !== '' && c.imageId !== imageId) return 'image changed';
-  if (modeParentRecreated) return 'its network_mode service was recreated';
-  return undefined;
+  return followsRecreated;
 }
 
 /** Host ports held by something else, asked for twice, or by several replicas. */
@@ -364,7 +382,10 @@ export function planDown(projectName: string, project: Project | undefined, grap
   const operations: Operation[] = [];
   const orphans: string[] = [];
   const byService = new Map<string, ObservedContainer[]>();
+  // As Compose: one-offs of `run` go only with --remove-orphans (then with their service, or as orphans).
+  const oneOffsLeft = options.removeOrphans ? [] : observed.containers.filter((c) => c.oneoff);
   for (const c of observed.containers) {
+    if (oneOffsLeft.includes(c)) continue;
     const known = !project || project.services[c.service] || project.disabledServices[c.service];
     if (!known && !c.oneoff) {
       if (options.removeOrphans) operations.push({ id: `container:${c.name}`, kind: 'remove-orphan', target: c.name, cause: `service ${c.service || '?'} is not in the project`, after: [], containerId: c.id });
@@ -392,6 +413,7 @@ export function planDown(projectName: string, project: Project | undefined, grap
   const networks = new Set<string>();
   for (const [key, config] of Object.entries(project?.networks ?? {})) if (!config.external) networks.add(networkName(project!, key));
   for (const n of Object.values(observed.networks)) if (n.labels[LABEL.project] === projectName) networks.add(n.name);
+  for (const c of oneOffsLeft) for (const n of c.networks) networks.delete(n);
   for (const name of [...networks].sort()) {
     if (observed.networks[name]) operations.push({ id: `network:${name}`, kind: 'remove-network', target: name, cause: 'down', after: containerOps });
   }
@@ -403,7 +425,7 @@ export function planDown(projectName: string, project: Project | undefined, grap
       if (observed.volumes[name]) operations.push({ id: `volume:${name}`, kind: 'remove-volume', target: name, cause: 'down -v', after: containerOps });
     }
   }
-  return { project: projectName, operations, services, unchanged: [], orphans: orphans.sort(), problems: [] };
+  return { project: projectName, operations, services, unchanged: [], orphans: orphans.sort(), problems: [], ...(oneOffsLeft.length ? { oneOffsLeft: oneOffsLeft.map((c) => c.name) } : {}) };
 }
 
 const VERB: Record<OperationKind, string> = {
@@ -440,6 +462,7 @@ export function formatPlan(plan: Plan): string {
   }
   if (plan.unchanged.length) lines.push(`up to date: ${plan.unchanged.join(', ')}`);
   if (plan.orphans.length) lines.push(`orphan containers (remove them with --remove-orphans): ${plan.orphans.join(', ')}`);
+  if (plan.oneOffsLeft?.length) lines.push(`one-off containers left with their networks (remove them with --remove-orphans): ${plan.oneOffsLeft.join(', ')}`);
   for (const p of plan.problems) lines.push(`problem: ${p}`);
   return `${lines.join('\n')}\n`;
 }

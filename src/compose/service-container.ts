@@ -8,6 +8,11 @@ import type { ContainerCreateBody, EndpointConfig, HealthConfig, HostConfig, Por
 import { LABEL } from './labels.js';
 import type { Project, Service } from './model.js';
 
+/** How many containers `up` keeps of a service: --scale, else deploy.replicas, else 1. */
+export function replicasOf(service: Service, scale: Readonly<Record<string, number>> | undefined): number {
+  return scale?.[service.name] ?? service.deploy?.replicas ?? 1;
+}
+
 /** `<project>-<service>-<n>`, or the service's `container_name`. */
 export function containerName(project: string, service: Service, number: number): string {
   return service.container_name ?? `${project}-${service.name}-${number}`;
@@ -116,17 +121,58 @@ function serviceMode(project: Project, mode: string | undefined): string | undef
 }
 
 /**
- * The create body of container `number` of a service. The config hash label is left out:
- * the hash is made from this body, and `containerCreateBody` adds it.
+ * `links:` as the engine's `NAME:ALIAS` pairs, one per container the linked service is meant
+ * to have (deploy.replicas): links are dependencies, so those start first. The engine writes
+ * them into /etc/hosts when the container starts.
  */
-function bodyWithoutHash(project: Project, service: Service, number: number): ContainerCreateBody {
-  const name = containerName(project.name, service, number);
+export function serviceLinks(project: Project, service: Service): string[] {
+  return (service.links ?? []).flatMap((link) => {
+    const [target = '', alias = target] = link.split(':');
+    const other = project.services[target];
+    if (!other) return [];
+    return Array.from({ length: replicasOf(other, undefined) }, (_, i) => `${containerName(project.name, other, i + 1)}:${alias}`);
+  });
+}
+
+/** `external_links:` as `NAME:ALIAS`: containers made outside the project, which must exist when it starts. */
+function externalLinks(service: Service): string[] {
+  return (service.external_links ?? []).map((l) => (l.includes(':') ? l : `${l}:${l}`));
+}
+
+/**
+ * The body with only the `links:` to containers in `present`: as in Compose, a container links
+ * to the containers its linked services have, and none when such a service is not up
+ * (--no-deps). External links stay: the engine says plainly when their container is missing.
+ */
+export function keepLinksTo(project: Project, service: Service, body: ContainerCreateBody, present: ReadonlySet<string>): ContainerCreateBody {
+  const links = body.HostConfig?.Links;
+  if (!links) return body;
+  const ofServices = new Set(serviceLinks(project, service));
+  const kept = links.filter((l) => !ofServices.has(l) || present.has(l.split(':')[0]!));
+  const { Links: _dropped, ...host } = body.HostConfig!;
+  return { ...body, HostConfig: kept.length ? { ...host, Links: kept } : host };
+}
+
+/** A container that is not one of the service's numbered replicas: a one-off of `run`. */
+interface OneOffShape {
+  name: string;
+  /** --use-aliases: the service's name and aliases on its networks too, not only the container's name. */
+  serviceAliases: boolean;
+}
+
+/**
+ * The create body of container `number` of a service (or of a one-off). The config hash label
+ * is left out: the hash is made from this body, and `containerCreateBody` adds it.
+ */
+function bodyWithoutHash(project: Project, service: Service, number: number, oneOff?: OneOffShape): ContainerCreateBody {
+  const name = oneOff?.name ?? containerName(project.name, service, number);
   const { binds, tmpfs, anonymous } = mounts(project, service);
   const limits = service.deploy?.resources?.limits;
   const memory = limits?.memory ?? service.mem_limit;
   const cpus = limits?.cpus ?? service.cpus;
   const pids = limits?.pids ?? service.pids_limit;
   const networks = serviceNetworks(service);
+  const links = [...serviceLinks(project, service), ...externalLinks(service)];
   const exposed = [...service.expose.map((e) => (e.includes('/') ? e : `${e}/tcp`)), ...service.ports.map((p) => `${p.target}/${p.protocol}`)];
 
   const host: HostConfig = {
@@ -151,12 +197,13 @@ function bodyWithoutHash(project: Project, service: Service, number: number): Co
     ...(service.dns_search ? { DnsSearch: service.dns_search } : {}),
     ...(service.dns_opt ? { DnsOptions: service.dns_opt } : {}),
     ...(service.volumes_from?.length ? { VolumesFrom: service.volumes_from.map((v) => volumesFromEntry(project, v)) } : {}),
+    ...(links.length ? { Links: links } : {}),
   };
   const endpoints: Record<string, EndpointConfig> = {};
   for (const key of networks) {
     const n = service.networks[key];
     endpoints[networkName(project, key)] = {
-      Aliases: [service.name, name, ...(n?.aliases ?? [])],
+      Aliases: oneOff && !oneOff.serviceAliases ? [name] : [service.name, name, ...(n?.aliases ?? [])],
       ...(n?.ipv4_address ? { IPAMConfig: { IPv4Address: n.ipv4_address } } : {}),
       ...(n?.mac_address ? { MacAddress: n.mac_address } : {}),
     };
@@ -165,7 +212,7 @@ function bodyWithoutHash(project: Project, service: Service, number: number): Co
   return {
     Image: serviceImage(project, service),
     Env: Object.entries(service.environment).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`).sort(),
-    Labels: { ...serviceLabels(project, service), [LABEL.number]: String(number) },
+    Labels: { ...serviceLabels(project, service), ...(oneOff ? {} : { [LABEL.number]: String(number) }) },
     ...(service.command !== undefined ? { Cmd: service.command ?? [] } : {}),
     ...(service.entrypoint !== undefined ? { Entrypoint: service.entrypoint ?? [] } : {}),
     ...(service.working_dir ? { WorkingDir: service.working_dir } : {}),
@@ -220,5 +267,16 @@ export function configDigest(value: unknown): string {
 export function containerCreateBody(project: Project, service: Service, number: number, hash = serviceConfigHash(project, service)): ContainerCreateBody {
   const body = bodyWithoutHash(project, service, number);
   body.Labels = { ...body.Labels, [LABEL.configHash]: hash };
+  return body;
+}
+
+/**
+ * The create body of a one-off container of `stack run`, from the service as `run` changed it
+ * (command, ports, environment...; see one-off.ts): labelled as a one-off with its slug, so
+ * `up` and `down` tell it from the service's replicas, and without a config hash.
+ */
+export function oneOffCreateBody(project: Project, service: Service, shape: OneOffShape & { slug: string }): ContainerCreateBody {
+  const body = bodyWithoutHash(project, service, 0, shape);
+  body.Labels = { ...body.Labels, [LABEL.oneoff]: 'True', [LABEL.slug]: shape.slug };
   return body;
 }

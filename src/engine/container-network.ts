@@ -443,8 +443,11 @@ export class ContainerNetworking implements DnsRecordSource {
 
   // ---- DNS --------------------------------------------------------------------------------
 
-  lookup(networkId: string, name: string): string[] {
+  lookup(networkId: string, name: string, client?: string): string[] {
     const wanted = name.toLowerCase();
+    // As Docker's DNS on user-defined networks: a link's alias is a name for the linking container alone.
+    const linked = client === undefined ? [] : this.linkedAddresses(networkId, wanted, client);
+    if (linked.length) return linked;
     const out: string[] = [];
     for (const record of this.options.containers()) {
       if (!this.options.isRunning(record)) continue;
@@ -453,6 +456,29 @@ export class ContainerNetworking implements DnsRecordSource {
         const names = [record.Name.slice(1), record.Id.slice(0, 12), ...(e.Aliases ?? [])];
         if (names.some((n) => n.toLowerCase() === wanted)) out.push(e.IPAddress);
       }
+    }
+    return out;
+  }
+
+  /** The address on the network of the container that the container at `client` links to as `alias`. */
+  private linkedAddresses(networkId: string, alias: string, client: string): string[] {
+    const onNetwork = (record: ContainerRecord): EndpointSettings | undefined =>
+      Object.values(record.NetworkSettings?.Networks ?? {}).find((e) => e.NetworkID === networkId && e.IPAddress);
+    const asking = this.options.containers().find((r) => this.options.isRunning(r) && onNetwork(r)?.IPAddress === client);
+    if (!asking) return [];
+    const links = [...(asking.HostConfig.Links ?? []), ...(onNetwork(asking)?.Links ?? [])];
+    const out: string[] = [];
+    for (const link of links) {
+      const [target = '', linkAlias = target] = link.split(':');
+      if (linkAlias.replace(/^\//, '').toLowerCase() !== alias) continue;
+      let record: ContainerRecord;
+      try {
+        record = this.options.findContainer(target.replace(/^\//, ''));
+      } catch {
+        continue;
+      }
+      const address = this.options.isRunning(record) ? onNetwork(record)?.IPAddress : undefined;
+      if (address) out.push(address);
     }
     return out;
   }

@@ -72,7 +72,7 @@ export class Engine {
     this.volumes = new VolumeService(volumeStore, () => this.containers.all(), this.events);
     // Filled in below: the DNS answers from the containers, which need the networking first.
     let containers: ContainerService | undefined;
-    this.dns = new DnsServer({ records: { lookup: (n, name) => this.networking.lookup(n, name), reverse: (n, ip) => this.networking.reverse(n, ip) }, upstreams: hostNameservers() });
+    this.dns = new DnsServer({ records: { lookup: (n, name, client) => this.networking.lookup(n, name, client), reverse: (n, ip) => this.networking.reverse(n, ip) }, upstreams: hostNameservers() });
     this.networks = new NetworkService({
       root: paths.root,
       events: this.events,

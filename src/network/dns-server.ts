@@ -28,8 +28,11 @@ import {
 import { askUpstream, describeUpstream, parseUpstream, type Transport, type Upstream } from './dns-upstream.js';
 
 export interface DnsRecordSource {
-  /** IPv4 addresses of `name` (lower-case, no trailing dot) as seen from a container on network `networkId`; [] when unknown there. */
-  lookup(networkId: string, name: string): string[];
+  /**
+   * IPv4 addresses of `name` (lower-case, no trailing dot) as seen from a container on network
+   * `networkId` (at address `client`, whose links may give names of their own); [] when unknown there.
+   */
+  lookup(networkId: string, name: string, client?: string): string[];
   /** The names (container name first) of the container holding `ip` on that network, for PTR; [] when none. */
   reverse(networkId: string, ip: string): string[];
 }
@@ -170,7 +173,7 @@ export class DnsServer {
   }
 
   #serveDatagram(listener: Listener, message: Buffer, peer: dgram.RemoteInfo): void {
-    void this.#respond(listener.networkId, message, 'udp').then((answer) => {
+    void this.#respond(listener.networkId, message, 'udp', peer.address).then((answer) => {
       if (!answer || listener.closed) return;
       listener.udp.send(answer, peer.port, peer.address, (error) => {
         if (error) this.#log(`dns ${listener.address}: cannot answer ${peer.address}:${peer.port}: ${error.message}`);
@@ -206,7 +209,7 @@ export class DnsServer {
         const message = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
         pending += 1;
-        void this.#respond(listener.networkId, message, 'tcp').then((answer) => {
+        void this.#respond(listener.networkId, message, 'tcp', socket.remoteAddress).then((answer) => {
           pending -= 1;
           if (!answer || socket.destroyed) return;
           const frame = Buffer.alloc(2 + answer.length);
@@ -219,7 +222,7 @@ export class DnsServer {
   }
 
   /** The answer to one query, or undefined when the message deserves none. Never rejects. */
-  async #respond(networkId: string, message: Buffer, transport: Transport): Promise<Buffer | undefined> {
+  async #respond(networkId: string, message: Buffer, transport: Transport, client: string | undefined): Promise<Buffer | undefined> {
     const header = readHeader(message);
     if (!header) {
       this.#log(`dns: ignored a ${message.length}-byte ${transport} message, shorter than a DNS header`);
@@ -245,7 +248,7 @@ export class DnsServer {
 
     let local: Packet | undefined;
     try {
-      local = this.#answerLocally(networkId, header, query, question);
+      local = this.#answerLocally(networkId, header, query, question, client);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#log(`dns: records for ${question.name} on network ${networkId} failed: ${reason}`);
@@ -256,7 +259,7 @@ export class DnsServer {
   }
 
   /** An answer from the network's own records, or undefined when the name is not ours. */
-  #answerLocally(networkId: string, header: MessageHeader, query: Packet, question: Question): Packet | undefined {
+  #answerLocally(networkId: string, header: MessageHeader, query: Packet, question: Question, client: string | undefined): Packet | undefined {
     if (question.class !== undefined && question.class !== 'IN' && question.class !== 'ANY') return undefined;
     const name = canonicalName(question.name);
     const answer = (answers: Answer[]): Packet => ({
@@ -279,7 +282,7 @@ export class DnsServer {
       }
     }
 
-    const addresses = this.#records.lookup(networkId, name);
+    const addresses = this.#records.lookup(networkId, name, client);
     if (addresses.length === 0) return undefined;
     // The name exists here: other types get an empty NOERROR rather than going upstream,
     // which could answer for an unrelated host of the same name.

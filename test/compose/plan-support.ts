@@ -30,7 +30,8 @@ export function applied(before: ObservedState, plan: Plan): ObservedState {
         const image = op.create!.Image!;
         const c: ObservedContainer = {
           id: `id-${op.target}`, name: op.target, service: op.service!, number: op.number!, oneoff: false, configHash: labels[LABEL.configHash]!, state: 'running',
-          image, imageId: after.images[image.includes(':') ? image : `${image}:latest`] ?? '', hostPorts: [], labels,
+          image, imageId: after.images[image.includes(':') ? image : `${image}:latest`] ?? '', hostPorts: [],
+          networks: Object.keys(op.create!.NetworkingConfig?.EndpointsConfig ?? {}).sort(), labels,
         };
         after.containers.push(c);
         after.containers.sort((a, b) => (a.name < b.name ? -1 : 1));

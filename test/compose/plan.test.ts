@@ -264,3 +264,71 @@ networks: { front: {} }
   t.notOk(side.NetworkingConfig);
   t.equal(serviceConfigHash(project, project.services.app!), serviceConfigHash(loadYaml(yaml).project, loadYaml(yaml).project.services.app!), 'the hash is stable');
 });
+
+const LINKED = `
+name: ln
+services:
+  db:
+    image: busybox:test
+    deploy: { replicas: 2 }
+  web:
+    image: busybox:test
+    links: ["db:database"]
+    ports: ["127.0.0.1:8080:80"]
+`;
+
+t.test('links: one NAME:ALIAS per container of the linked service; only to containers that will be there; recreated with them', async (t) => {
+  const { project, graph } = loadYaml(LINKED);
+  const fresh = planUp(project, graph, emptyEngine('ln'));
+  t.same(fresh.operations.find((o) => o.target === 'ln-web-1')?.create?.HostConfig?.Links, ['ln-db-1:database', 'ln-db-2:database'], 'links imply the start order and name each replica');
+  t.match(formatPlan(fresh), '4. create container ln-web-1 (new); after 1, 2, 3');
+  const alone = planUp(project, graph, emptyEngine('ln'), { services: ['web'], noDeps: true });
+  t.equal(alone.operations.find((o) => o.target === 'ln-web-1')?.create?.HostConfig?.Links, undefined, 'with --no-deps and no db container, no link is left dangling');
+  const external = loadYaml(LINKED.replace('links: ["db:database"]', 'links: ["db:database"]\n    external_links: ["cache", "shared-db:sql"]'));
+  t.same(planUp(external.project, external.graph, emptyEngine('ln'), { services: ['web'], noDeps: true }).operations.find((o) => o.target === 'ln-web-1')?.create?.HostConfig?.Links,
+    ['cache:cache', 'shared-db:sql'], 'external_links stay: they name containers outside the project');
+  const state = applied(emptyEngine('ln'), fresh);
+  const changed = loadYaml(LINKED.replace('replicas: 2 }', 'replicas: 2 }\n    environment: { X: "1" }'));
+  t.equal(formatPlan(planUp(changed.project, changed.graph, state)), `project ln: 3 operations
+  1. recreate container ln-db-1 (config changed)
+  2. recreate container ln-db-2 (config changed)
+  3. recreate container ln-web-1 (its linked service db was recreated); after 1, 2
+`, 'a recreated linked container has a new address: the linking one is recreated to see it');
+});
+
+t.test('prepareOnly (the service of run): its network and image, none of its containers or port checks', async (t) => {
+  const { project, graph } = loadYaml(LINKED);
+  const engine = { ...emptyEngine('ln', {}), hostPortsInUse: ['127.0.0.1:8080/tcp'] };
+  t.equal(formatPlan(planUp(project, graph, engine, { services: [], prepareOnly: ['web'] })), `project ln: 2 operations
+  1. create network ln_default (missing)
+  2. pull image busybox:test (missing)
+`);
+  t.equal(formatPlan(planUp(project, graph, engine, { services: ['db'], prepareOnly: ['web'] })), `project ln: 4 operations
+  1. create network ln_default (missing)
+  2. pull image busybox:test (missing)
+  3. create container ln-db-1 (new); after 1, 2
+  4. create container ln-db-2 (new); after 1, 2
+`, 'with its dependencies: theirs too');
+});
+
+t.test('down leaves one-offs of run (and their networks) unless --remove-orphans', async (t) => {
+  const { project, graph } = loadYaml(LINKED);
+  const state = applied(emptyEngine('ln'), planUp(project, graph, emptyEngine('ln')));
+  state.networks['ln_default'] = { id: 'n1', name: 'ln_default', labels: { 'com.docker.compose.project': 'ln' } };
+  const oneOff = { ...state.containers[0]!, id: 'id-run', name: 'ln-web-run-0123456789ab', service: 'web', number: 0, oneoff: true, state: 'exited' as const, networks: ['ln_default'] };
+  state.containers.push(oneOff);
+  t.equal(formatPlan(planDown('ln', project, graph, state)), `project ln: 3 operations
+  1. remove container ln-web-1 (down)
+  2. remove container ln-db-1 (down); after 1
+  3. remove container ln-db-2 (down); after 1
+one-off containers left with their networks (remove them with --remove-orphans): ln-web-run-0123456789ab
+`);
+  t.equal(formatPlan(planDown('ln', project, graph, state, { removeOrphans: true })), `project ln: 5 operations
+  1. remove container ln-web-run-0123456789ab (down)
+  2. remove container ln-web-1 (down)
+  3. remove container ln-db-1 (down); after 1, 2
+  4. remove container ln-db-2 (down); after 1, 2
+  5. remove network ln_default (down); after 1, 2, 3, 4
+`);
+  t.same(planUp(project, graph, state).unchanged, ['ln-db-1', 'ln-db-2', 'ln-web-1'], 'up counts no one-off as a replica');
+});
