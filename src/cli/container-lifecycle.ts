@@ -87,7 +87,7 @@ async function actOnServices(client: ApiClient, io: CliIO, scope: ProjectScope, 
   const options = {
     emit: renderer.emit,
     ...(args.time !== undefined ? { timeout: args.time } : {}),
-    ...(action === 'kill' && args.signal !== undefined ? { signal: args.signal } : {}),
+    ...(args.signal !== undefined ? { signal: args.signal } : {}),
     ...(args.volumes ? { removeVolumes: true } : {}),
   };
   if (action === 'rm') {

@@ -18,7 +18,7 @@ export interface ServiceActionOptions {
   emit: EmitEvent;
   /** Seconds a container gets to stop before SIGKILL (stop, restart); default: its own. */
   timeout?: number;
-  /** The signal kill sends (default SIGKILL). */
+  /** The signal kill sends (default SIGKILL); stop and restart send it instead of the stop signal. */
   signal?: string;
   /** rm -v: also the containers' anonymous volumes. */
   removeVolumes?: boolean;
@@ -38,8 +38,8 @@ const at = (id: string, what: string): string => `/containers/${encodeURICompone
 
 const ACTIONS: Record<ServiceAction, ActionSpec> = {
   start: { order: 'dependencies first', appliesTo: ['created', 'exited'], progress: ['container-starting', 'container-started'], call: (c, id) => c.call('POST', at(id, '/start')) },
-  stop: { order: 'dependents first', appliesTo: ['running', 'restarting', 'paused'], progress: ['container-stopping', 'container-stopped'], call: (c, id, o) => c.call('POST', at(id, '/stop'), { query: { t: o.timeout } }) },
-  restart: { order: 'dependencies first', appliesTo: ['created', 'running', 'restarting', 'exited', 'paused'], progress: ['container-restarting', 'container-restarted'], call: (c, id, o) => c.call('POST', at(id, '/restart'), { query: { t: o.timeout } }) },
+  stop: { order: 'dependents first', appliesTo: ['running', 'restarting', 'paused'], progress: ['container-stopping', 'container-stopped'], call: (c, id, o) => c.call('POST', at(id, '/stop'), { query: { t: o.timeout, signal: o.signal } }) },
+  restart: { order: 'dependencies first', appliesTo: ['created', 'running', 'restarting', 'exited', 'paused'], progress: ['container-restarting', 'container-restarted'], call: (c, id, o) => c.call('POST', at(id, '/restart'), { query: { t: o.timeout, signal: o.signal } }) },
   pause: { order: 'dependents first', appliesTo: ['running'], progress: ['container-pausing', 'container-paused'], call: (c, id) => c.call('POST', at(id, '/pause')) },
   unpause: { order: 'dependents first', appliesTo: ['paused'], progress: ['container-unpausing', 'container-unpaused'], call: (c, id) => c.call('POST', at(id, '/unpause')) },
   kill: { order: 'dependents first', appliesTo: ['running', 'restarting', 'paused'], progress: ['container-killing', 'container-killed'], call: (c, id, o) => c.call('POST', at(id, '/kill'), { query: { signal: o.signal } }) },
