@@ -35,7 +35,7 @@ const BLOG = `name: blog
 services:
   post:
     image: busybox:test
-    command: ["sleep", "300"]
+    command: ["sh", "-c", "echo post up; exec sleep 300"]
     init: true
 `;
 
@@ -113,6 +113,9 @@ t.test('ps, logs, stop/start, restart, pause, kill, rm, exec, events, wait and l
   const typo = await shop.stack('ps', 'wbe');
   t.equal(typo.code, 1);
   t.match(typo.stderr, /no service "wbe" in project "shop" \(did you mean "web"\?\)/);
+  const logsTypo = await shop.stack('logs', 'wbe');
+  t.equal(logsTypo.code, 1);
+  t.match(logsTypo.stderr, /no service or container "wbe" in project "shop" \(did you mean "web"\?\); its services: db, job, web/);
 
   // logs
   t.equal((await shop.stack('logs', 'web')).stdout, 'shop-web-1 | web up\nshop-web-1 | web err\n', 'one service: prefixed as up prefixes them, stderr included');
@@ -216,15 +219,24 @@ t.test('ps, logs, stop/start, restart, pause, kill, rm, exec, events, wait and l
   const ls = await shop.stack('ls');
   t.match(ls.stdout, /^NAME\s+STATUS\s+CONFIG FILES\nblog\s+running\(1\)\s+\S+compose\.yaml\nshop\s+running\(1\)\s+\S+compose\.yaml\n$/);
   t.equal((await shop.stack('ls', '-q', '--filter', 'name=blo')).stdout, 'blog\n');
+
+  // logs -f picks up a container that did not exist when it began.
+  const scaled = await runUntil(h, blog.dir, ['logs', '-f'], (out) => /^blog-post-2 \| post up$/m.test(out), async () => {
+    const more = await blog.stack('up', '-d', '--scale', 'post=2');
+    t.equal(more.code, 0, more.stderr);
+  });
+  t.ok(scaled.satisfied, `logs -f printed the new replica's output: ${scaled.stdout}${scaled.stderr}`);
+  t.match(scaled.stdout, /^blog-post-1 \| post up$/m);
   t.equal((await blog.stack('stop', '-t', '1')).code, 0);
   t.equal((await shop.stack('ls', '-q')).stdout, 'shop\n', 'a stopped project only with -a');
   const lsJson = JSON.parse((await shop.stack('ls', '-a', '--format', 'json')).stdout) as Array<{ Name: string; Status: string; ConfigFiles: string }>;
-  t.same(lsJson.map((p) => [p.Name, p.Status]), [['blog', 'exited(1)'], ['shop', 'running(1)']]);
+  t.same(lsJson.map((p) => [p.Name, p.Status]), [['blog', 'exited(2)'], ['shop', 'running(1)']]);
   t.equal(lsJson[0]!.ConfigFiles, join(blog.dir, 'compose.yaml'));
 
   // wait --down-project: the exit code, then the project is gone.
   const waitDown = await blog.stack('wait', '--down-project', 'post');
-  t.match(waitDown.stdout, /^blog-post-1 exited with code (137|143)\n/);
+  t.match(waitDown.stdout, /^blog-post-1 exited with code (137|143)\nblog-post-2 exited with code (137|143)\n/);
+  t.match(waitDown.stdout, ' ✔ Container blog-post-2  Removed', 'then the project goes down');
   t.equal(waitDown.code, Number(/code (\d+)/.exec(waitDown.stdout)![1]));
   t.same(await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1, filters: JSON.stringify({ label: ['com.docker.compose.project=blog'] }) } }), [], 'blog is down');
 
