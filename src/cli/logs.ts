@@ -5,12 +5,13 @@
 // engine restart.
 
 import type { Argv, CommandModule } from 'yargs';
+import type { ApiClient } from '../client/api-client.js';
 import { UsageError } from '../common/errors.js';
 import type { LoggedContainer } from '../compose/project-logs.js';
 import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { interruption, type CliIO } from './io.js';
-import { containerNameOf, containersOfService, findProjectScope, replicaIndex, replicaOf, resolveContainer, serviceOf, splitNames } from './project-scope.js';
+import { containerNameOf, containersOfService, findProjectScope, replicaIndex, replicaOf, resolveContainer, serviceOf, splitNames, type ProjectScope } from './project-scope.js';
 import { plainRenderer, useColour } from './render-plain.js';
 
 interface LogsArgs extends GlobalArgs {
@@ -64,23 +65,14 @@ export function logsCommand(io: CliIO): CommandModule<GlobalArgs, LogsArgs> {
           }, (line) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(args.timestamps ? `${line.time} ${line.text}` : line.text));
           return;
         }
-        const chosen = scope ? (names.length === 0 ? scope.services : services) : [];
-        const fromServices = scope
-          ? (names.length === 0
-            ? scope.containers.filter((c) => index === undefined || replicaOf(c) === index)
-            : services.flatMap((s) => containersOfService(scope, s, index)))
-          : [];
-        const containers: LoggedContainer[] = [
-          ...fromServices.map((c) => ({ id: c.Id, name: containerNameOf(c), service: serviceOf(c) })),
-          ...(await Promise.all(refs.map((r) => resolveContainer(client, scope, r)))).map((c) => ({ ...c, service: '' })),
-        ];
+        const { containers, services: followed } = await loggedContainers(client, scope, names, index);
         const renderer = plainRenderer(io, args.color && useColour(io), args.logPrefix);
         renderer.alignLogs(containers.map((c) => c.name));
         const { projectLogs } = await import('../compose/project-logs.js');
         await projectLogs(client, {
           project: scope?.name ?? '',
           containers,
-          services: scope && index === undefined ? chosen : [],
+          services: followed,
           follow: args.follow,
           timestamps: args.timestamps,
           signal: stop.signal,
@@ -94,5 +86,26 @@ export function logsCommand(io: CliIO): CommandModule<GlobalArgs, LogsArgs> {
         stop.dispose();
       }
     },
+  };
+}
+
+/**
+ * What a project's logs read: the containers of the services named (all without names; the
+ * one replica with --index) and of the containers named; and, when following, the services
+ * whose containers that start later are read too (none with --index, which names replicas).
+ */
+async function loggedContainers(client: ApiClient, scope: ProjectScope | undefined, names: readonly string[], index: number | undefined): Promise<{ containers: LoggedContainer[]; services: string[] }> {
+  const { services, containers: refs } = splitNames(scope, names);
+  const all = names.length === 0;
+  const ofServices = !scope ? [] : all
+    ? scope.containers.filter((c) => index === undefined || replicaOf(c) === index)
+    : services.flatMap((s) => containersOfService(scope, s, index));
+  const named = await Promise.all(refs.map((r) => resolveContainer(client, scope, r)));
+  return {
+    containers: [
+      ...ofServices.map((c) => ({ id: c.Id, name: containerNameOf(c), service: serviceOf(c) })),
+      ...named.map((c) => ({ ...c, service: '' })),
+    ],
+    services: scope && index === undefined ? (all ? scope.services : services) : [],
   };
 }
