@@ -38,7 +38,7 @@ const ACTIONS: Record<ServiceAction, Action> = {
   pause: { describe: 'Pause (freeze) the processes of services or containers', options: [], call: (c, id) => c.call('POST', path(id, '/pause')) },
   unpause: { describe: 'Unpause paused services or containers', options: [], call: (c, id) => c.call('POST', path(id, '/unpause')) },
   kill: { describe: 'Send a signal (SIGKILL by default) to services or containers', options: ['signal'], call: (c, id, a) => c.call('POST', path(id, '/kill'), { query: { signal: a.signal } }) },
-  rm: { describe: 'Remove stopped service containers, or containers', options: ['force', 'volumes', 'stop'], call: (c, id, a) => c.call('DELETE', path(id, ''), { query: { force: a.force ? 1 : 0, v: a.volumes ? 1 : undefined } }) },
+  rm: { describe: 'Remove stopped service containers, or containers', options: ['force', 'volumes', 'stop', 'time'], call: (c, id, a) => c.call('DELETE', path(id, ''), { query: { force: a.force ? 1 : 0, v: a.volumes ? 1 : undefined } }) },
 };
 
 export function lifecycleCommands(io: CliIO): Array<CommandModule<GlobalArgs, LifecycleArgs>> {

@@ -240,8 +240,12 @@ t.test('ps, logs, stop/start, restart, pause, kill, rm, exec, events, wait and l
   t.equal(waitDown.code, Number(/code (\d+)/.exec(waitDown.stdout)![1]));
   t.same(await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1, filters: JSON.stringify({ label: ['com.docker.compose.project=blog'] }) } }), [], 'blog is down');
 
-  // A paused container is thawed to be stopped (frozen tasks do not die of a signal).
+  // rm -s: a paused container is thawed to be stopped (frozen tasks do not die of a signal), then removed.
   t.equal((await shop.stack('pause', 'db')).code, 0);
+  const rmStop = await shop.stack('rm', '-s', '-f', '-v', '-t', '1', 'db');
+  t.equal(rmStop.code, 0, rmStop.stderr);
+  t.match(rmStop.stdout, /Container shop-db-1  Stopped\n[^]* ✔ Container shop-db-1  Removed/);
+  t.equal((await shop.stack('ps', '-a', '-q')).stdout, '', 'shop has no containers left');
   const down = await shop.stack('down', '-v', '-t', '1');
   t.equal(down.code, 0, down.stderr);
   t.same((await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1 } })).map((c) => c.Names[0]), [], 'no containers left');
