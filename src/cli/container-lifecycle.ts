@@ -5,13 +5,13 @@
 // commands differ only in the call, so one table serves them.
 
 import type { Argv, CommandModule } from 'yargs';
-import { NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
+import { NotFoundError, RuntimeFailure } from '../common/errors.js';
 import type { ApiClient } from '../client/api-client.js';
 import type { ServiceAction } from '../compose/service-actions.js';
 import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
-import { containerNameOf, containersOfService, findProjectScope, serviceOf, splitNames, unknownName, type ProjectScope } from './project-scope.js';
+import { containerNameOf, containersOfService, findProjectScope, noProject, type ProjectScope, serviceOf, splitNames, unknownName } from './project-scope.js';
 import { plainRenderer } from './render-plain.js';
 
 interface LifecycleArgs extends GlobalArgs {
@@ -58,7 +58,7 @@ export function lifecycleCommands(io: CliIO): Array<CommandModule<GlobalArgs, Li
       const client = await engineClient(io);
       const scope = await findProjectScope(args, io, client);
       const names = args.names ?? [];
-      if (!scope && names.length === 0) throw new UsageError(`${name}: name containers, or run it where a stack file is (or with -f/-p) for the project's services`);
+      if (!scope && names.length === 0) throw noProject(`${name} without container names acts on the project's services`);
       const { services, containers } = splitNames(scope, names);
       if (scope && (names.length === 0 || services.length > 0)) await actOnServices(client, io, scope, name, services, args);
       const failures: string[] = [];
@@ -92,7 +92,9 @@ async function actOnServices(client: ApiClient, io: CliIO, scope: ProjectScope, 
   };
   if (action === 'rm') {
     if (args.stop) await runServiceAction(client, scope.name, scope.graph, 'stop', chosen, options);
-    const stopped = args.stop ? chosen.flatMap((s) => containersOfService(scope, s)) : chosen.flatMap((s) => containersOfService(scope, s)).filter((c) => !['running', 'restarting', 'paused'].includes(c.State));
+    const candidates = chosen.flatMap((s) => containersOfService(scope, s));
+    // After -s every one of them is stopped; otherwise the running ones stay.
+    const stopped = args.stop ? candidates : candidates.filter((c) => !['running', 'restarting', 'paused'].includes(c.State));
     if (stopped.length === 0) {
       io.stderr.write('No stopped containers\n');
       return;

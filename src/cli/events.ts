@@ -4,12 +4,11 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import type { EngineEvent } from '../common/api-types.js';
-import { UsageError } from '../common/errors.js';
 import { LABEL } from '../compose/labels.js';
 import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { interruption, type CliIO } from './io.js';
-import { findProjectScope, requireServices } from './project-scope.js';
+import { findProjectScope, noProject, requireServices } from './project-scope.js';
 
 interface EventsArgs extends GlobalArgs {
   services?: string[] | undefined;
@@ -31,7 +30,7 @@ export function eventsCommand(io: CliIO): CommandModule<GlobalArgs, EventsArgs> 
     handler: async (args) => {
       const client = await engineClient(io);
       const scope = await findProjectScope(args, io, client);
-      if (!scope) throw new UsageError('events: no stack file was found here; name the project with -f or -p');
+      if (!scope) throw noProject('events shows the project\'s containers');
       const services = args.services ?? [];
       requireServices(scope, services);
       const { streamEvents } = await import('../client/event-stream.js');

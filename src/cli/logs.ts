@@ -6,12 +6,11 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import type { ApiClient } from '../client/api-client.js';
-import { UsageError } from '../common/errors.js';
 import type { LoggedContainer } from '../compose/project-logs.js';
 import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { interruption, type CliIO } from './io.js';
-import { containerNameOf, containersOfService, findProjectScope, replicaIndex, replicaOf, resolveContainer, serviceOf, splitNames, type ProjectScope } from './project-scope.js';
+import { containerNameOf, containersOfService, findProjectScope, noProject, type ProjectScope, replicaIndex, replicaOf, resolveContainer, serviceOf, splitNames } from './project-scope.js';
 import { plainRenderer, useColour } from './render-plain.js';
 
 interface LogsArgs extends GlobalArgs {
@@ -48,7 +47,7 @@ export function logsCommand(io: CliIO): CommandModule<GlobalArgs, LogsArgs> {
       const scope = await findProjectScope(args, io, client);
       const names = args.names ?? [];
       const index = replicaIndex(args.index);
-      if (!scope && names.length === 0) throw new UsageError('logs: name a container, or run it where a stack file is (or with -f/-p) for the project\'s services');
+      if (!scope && names.length === 0) throw noProject('logs without a container name shows the project\'s services');
       const { services, containers: refs } = splitNames(scope, names);
       const stop = interruption(io);
       try {

@@ -127,6 +127,11 @@ export function requireServices(scope: ProjectScope, names: readonly string[]): 
   }
 }
 
+/** The error of a command that needs a project (or container names) where there is none. */
+export function noProject(what: string): UsageError {
+  return new UsageError(`${what}: no project here (no stack file that loads in this directory or above it); name one with -f FILE or -p NAME`);
+}
+
 /** `--index N` as Compose has it: a replica number from 1. */
 export function replicaIndex(value: number | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -7,7 +7,7 @@ import { UsageError } from '../common/errors.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
-import { containerNameOf, findProjectScope, requireServices, serviceOf, type ProjectScope } from './project-scope.js';
+import { containerNameOf, findProjectScope, noProject, type ProjectScope, requireServices, serviceOf } from './project-scope.js';
 import { printTable } from './table.js';
 
 interface PsArgs extends GlobalArgs {
@@ -43,8 +43,8 @@ export function psCommand(io: CliIO): CommandModule<GlobalArgs, PsArgs> {
         printProjectContainers(io, scope, args, filters);
         return;
       }
-      if (args.service?.length) throw new UsageError(`ps ${args.service.join(' ')}: service names need a project, and no stack file was found here; name one with -f or -p`);
-      if (args.services) throw new UsageError('ps --services needs a project, and no stack file was found here; name one with -f or -p');
+      if (args.service?.length) throw noProject(`ps ${args.service.join(' ')}: service names need a project`);
+      if (args.services) throw noProject('ps --services needs a project');
       for (const s of list(args.status)) (filters.status ??= []).push(s);
       const rows = await client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: args.all ? 1 : 0, ...(Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {}) } });
       if (args.quiet) {

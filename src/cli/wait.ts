@@ -3,11 +3,11 @@
 // not zero; --down-project takes the project down afterwards, as `docker compose wait` does.
 
 import type { Argv, CommandModule } from 'yargs';
-import { ContainerExit, UsageError } from '../common/errors.js';
+import { ContainerExit } from '../common/errors.js';
 import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { interruption, type CliIO } from './io.js';
-import { containerNameOf, containersOfService, findProjectScope, requireServices } from './project-scope.js';
+import { containerNameOf, containersOfService, findProjectScope, noProject, requireServices } from './project-scope.js';
 
 interface WaitArgs extends GlobalArgs {
   services: string[];
@@ -25,7 +25,7 @@ export function waitCommand(io: CliIO): CommandModule<GlobalArgs, WaitArgs> {
     handler: async (args) => {
       const client = await engineClient(io);
       const scope = await findProjectScope(args, io, client);
-      if (!scope) throw new UsageError('wait: no stack file was found here; name the project with -f or -p');
+      if (!scope) throw noProject('wait acts on the project\'s services');
       requireServices(scope, args.services);
       const containers = args.services.flatMap((s) => containersOfService(scope, s));
       const stop = interruption(io);
