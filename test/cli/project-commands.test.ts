@@ -211,6 +211,9 @@ t.test('ps, logs, stop/start, restart, pause, kill, rm, exec, events, wait and l
   t.match(brokenPs.stdout, /^CONTAINER ID\s+IMAGE/, 'docker-style listing');
   t.match(brokenPs.stderr, /warning: .*compose\.yaml does not load .*"stack config" shows every problem/);
   t.equal((await runCli(['logs', 'shop-db-1'], { cwd: broken, env: h.env })).stdout, 'db up\n'.repeat(3), 'logs CONTAINER works there (db ran three times: up, start web, restart web)');
+  const noNames = await runCli(['stop'], { cwd: broken, env: h.env });
+  t.equal(noNames.code, 2);
+  t.match(noNames.stderr, /error: stop without container names acts on the project's services: no project here \(no stack file that loads in this directory or above it\); name one with -f FILE or -p NAME/);
   const brokenNamed = await runCli(['-f', 'compose.yaml', 'ps'], { cwd: broken, env: h.env });
   t.equal(brokenNamed.code, 15, 'a file named with -f must load');
 
