@@ -22,7 +22,7 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
     const filters = parseFilters(query);
     const limit = queryInt(query, 'limit');
     let rows = containers.all()
-      .filter((r) => all || r.State.Status === 'running' || r.State.Status === 'restarting' || filters.has('status'))
+      .filter((r) => all || r.State.Status === 'running' || r.State.Status === 'paused' || r.State.Status === 'restarting' || filters.has('status'))
       .filter((r) => matchesFilters(r, filters))
       .sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0))
       .map((r) => containers.summary(r));
@@ -55,6 +55,16 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
 
   router.add('POST', '/containers/:id/kill', async ({ params, query }) => {
     await containers.kill(params.id!, query.get('signal') || 'SIGKILL');
+    return new Reply(204);
+  });
+
+  router.add('POST', '/containers/:id/pause', async ({ params }) => {
+    await containers.pause(params.id!);
+    return new Reply(204);
+  });
+
+  router.add('POST', '/containers/:id/unpause', async ({ params }) => {
+    await containers.unpause(params.id!);
     return new Reply(204);
   });
 

@@ -29,6 +29,9 @@ import { downCommand } from './down.js';
 import { saveCommand } from './save.js';
 import { loadCommand } from './load.js';
 import { rmiCommand } from './rmi.js';
+import { lsCommand } from './ls.js';
+import { waitCommand } from './wait.js';
+import { eventsCommand } from './events.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -64,6 +67,9 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(saveCommand(io))
     .command(loadCommand(io))
     .command(rmiCommand(io))
+    .command(lsCommand(io))
+    .command(waitCommand(io))
+    .command(eventsCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()

@@ -8,6 +8,17 @@ export interface CliIO {
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
   /** Standard input, for the commands that read it (login --password-stdin). */
   readonly stdin?: AsyncIterable<Buffer | string>;
+  /** Ends a command that runs until interrupted (logs -f, events), as Ctrl-C does; for in-process runs. */
+  readonly interrupt?: AbortSignal;
+}
+
+/** Aborts on Ctrl-C or on io.interrupt, whichever comes first; dispose when the command ends. */
+export function interruption(io: CliIO): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  const signal = io.interrupt ? AbortSignal.any([abort.signal, io.interrupt]) : abort.signal;
+  return { signal, dispose: () => void process.off('SIGINT', onSigint) };
 }
 
 export function processIO(): CliIO {

@@ -18,7 +18,8 @@ export function useColour(io: CliIO): boolean {
   return io.stdout.isTTY === true && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === '');
 }
 
-export function plainRenderer(io: CliIO, colour = useColour(io)): Renderer {
+/** `logPrefix: false` (logs --no-log-prefix) prints log lines as they are. */
+export function plainRenderer(io: CliIO, colour = useColour(io), logPrefix = true): Renderer {
   const paint = (code: number, text: string): string => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
   let width = 0;
   const colours = new Map<string, number>();
@@ -27,7 +28,7 @@ export function plainRenderer(io: CliIO, colour = useColour(io)): Renderer {
       if (!colours.has(e.container)) colours.set(e.container, LOG_COLOURS[colours.size % LOG_COLOURS.length]!);
       const prefix = paint(colours.get(e.container)!, `${e.container.padEnd(width)} |`);
       const text = e.text.endsWith('\n') ? e.text.slice(0, -1) : e.text;
-      io.stdout.write(text.split('\n').map((l) => `${prefix} ${l}\n`).join(''));
+      io.stdout.write(text.split('\n').map((l) => (logPrefix ? `${prefix} ${l}\n` : `${l}\n`)).join(''));
       return;
     }
     if (e.type === 'orphans') {

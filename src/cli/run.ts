@@ -63,6 +63,7 @@ const OPTIONS_WITH_VALUE = new Set([
   '-e', '--env', '-v', '--volume', '-l', '--label', '--name', '--restart', '--entrypoint', '-w', '--workdir', '-u', '--user', '-m', '--memory',
   '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile',
   '--pull', '--publish', '--network', '--net', '--network-alias', '--ip', '--mac-address', '--hostname', '--add-host', '--dns', '--link',
+  '--index',
 ]);
 
 /**

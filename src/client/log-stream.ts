@@ -70,7 +70,7 @@ export async function streamLogs(client: ApiClient, container: string, request: 
 }
 
 /** RFC3339Nano → unix seconds with nanoseconds, the `since` the API takes. */
-function unixSeconds(time: string): string {
+export function unixSeconds(time: string): string {
   const whole = Math.floor(Date.parse(`${time.slice(0, 19)}Z`) / 1000);
   const fraction = /\.(\d+)/.exec(time)?.[1] ?? '0';
   return `${whole}.${fraction.padEnd(9, '0').slice(0, 9)}`;

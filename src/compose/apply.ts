@@ -55,12 +55,19 @@ export async function applyPlan(client: ApiClient, plan: Plan, options: ApplyOpt
   }
 }
 
-/** The containers of a project's service, as the engine lists them (one-offs left out). */
+/** The containers of a project's service, as the engine lists them (one-offs left out), by replica number. */
 export async function serviceContainers(client: ApiClient, project: string, service: string): Promise<ContainerSummary[]> {
+  return (await projectContainers(client, project)).filter((r) => r.Labels[LABEL.service] === service);
+}
+
+/** Every container of a project (one-offs left out), by service and replica number. */
+export async function projectContainers(client: ApiClient, project: string): Promise<ContainerSummary[]> {
   // One label per query: engines differ on whether several label filters must all match.
   const filters = JSON.stringify({ label: [`${LABEL.project}=${project}`] });
   const rows = await client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1, filters } });
-  return rows.filter((r) => r.Labels[LABEL.service] === service && r.Labels[LABEL.oneoff] !== 'True').sort((a, b) => Number(a.Labels[LABEL.number] ?? 0) - Number(b.Labels[LABEL.number] ?? 0));
+  const service = (r: ContainerSummary): string => r.Labels[LABEL.service] ?? '';
+  return rows.filter((r) => r.Labels[LABEL.oneoff] !== 'True')
+    .sort((a, b) => (service(a) < service(b) ? -1 : service(a) > service(b) ? 1 : Number(a.Labels[LABEL.number] ?? 0) - Number(b.Labels[LABEL.number] ?? 0)));
 }
 
 class OperationRunner {

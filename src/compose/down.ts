@@ -4,12 +4,13 @@
 // `up` is still taken down completely (its orphans with --remove-orphans).
 
 import type { ApiClient } from '../client/api-client.js';
-import { applyPlan, serviceContainers } from './apply.js';
+import { applyPlan } from './apply.js';
 import type { EmitEvent } from './events.js';
 import type { ServiceGraph } from './graph.js';
 import type { Project } from './model.js';
 import { observeProject } from './observe.js';
 import { planDown, type Plan } from './plan.js';
+import { runServiceAction } from './service-actions.js';
 
 export interface DownRequest {
   removeOrphans?: boolean;
@@ -31,16 +32,10 @@ export async function downProject(client: ApiClient, name: string, project: Proj
   return plan;
 }
 
-/** Stop (or, with kill, SIGKILL) the running containers of these services, dependents first. */
+/** Stop (or, with kill, SIGKILL) the running containers of these services, dependents first; best effort. */
 export async function stopServices(client: ApiClient, projectName: string, graph: ServiceGraph, services: readonly string[], options: { emit: EmitEvent; timeout?: number; kill?: boolean }): Promise<void> {
-  await graph.visit('reverse', async (service) => {
-    const containers = (await serviceContainers(client, projectName, service)).filter((c) => c.State === 'running' || c.State === 'restarting');
-    await Promise.all(containers.map(async (c) => {
-      const name = (c.Names[0] ?? c.Id).replace(/^\//, '');
-      options.emit({ type: 'container-stopping', service, container: name });
-      if (options.kill) await client.call('POST', `/containers/${c.Id}/kill`).catch(() => undefined);
-      else await client.call('POST', `/containers/${c.Id}/stop`, { query: { t: options.timeout } }).catch(() => undefined);
-      options.emit({ type: 'container-stopped', service, container: name });
-    }));
-  }, { only: services });
+  await runServiceAction(client, projectName, graph, options.kill ? 'kill' : 'stop', services, {
+    emit: options.emit,
+    ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+  }).catch(() => undefined);
 }

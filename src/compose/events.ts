@@ -1,4 +1,4 @@
-// The typed events `up`, `down` and the log follower emit while they work. The core
+// The typed events `up`, `down`, the service commands (start, stop, ...) and the log follower emit while they work. The core
 // never writes to a terminal: renderers (plain lines, JSON lines, later the TUI) turn
 // these into output, and tests read them as data.
 
@@ -7,7 +7,8 @@ import type { DependencyCondition } from './model.js';
 export type ResourceStatus =
   | 'Creating' | 'Created' | 'Recreating' | 'Recreated' | 'Starting' | 'Started' | 'Running'
   | 'Stopping' | 'Stopped' | 'Removing' | 'Removed' | 'Pulling' | 'Pulled' | 'Building' | 'Built'
-  | 'Waiting' | 'Healthy' | 'Exited';
+  | 'Waiting' | 'Healthy' | 'Exited' | 'Restarting' | 'Restarted' | 'Pausing' | 'Paused' | 'Unpausing' | 'Unpaused'
+  | 'Killing' | 'Killed';
 
 export type ComposeEvent =
   | { type: 'network-creating' | 'network-created' | 'network-removing' | 'network-removed'; network: string }
@@ -15,7 +16,9 @@ export type ComposeEvent =
   | { type: 'image-pulling' | 'image-pulled' | 'image-building' | 'image-built'; image: string; service?: string; detail?: string }
   | {
     type: 'container-creating' | 'container-created' | 'container-recreating' | 'container-recreated' | 'container-starting' | 'container-started'
-      | 'container-running' | 'container-stopping' | 'container-stopped' | 'container-removing' | 'container-removed';
+      | 'container-running' | 'container-stopping' | 'container-stopped' | 'container-removing' | 'container-removed'
+      | 'container-restarting' | 'container-restarted' | 'container-pausing' | 'container-paused'
+      | 'container-unpausing' | 'container-unpaused' | 'container-killing' | 'container-killed';
     service: string;
     container: string;
   }

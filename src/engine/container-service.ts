@@ -92,7 +92,8 @@ export class ContainerService {
       const live = this.track(record);
       const shim = await this.shimState(record.Id);
       if (shim && (shim.status === 'running' || shim.status === 'created') && processAlive(shim.shimPid)) {
-        record.State.Status = 'running';
+        // Frozen processes stay frozen across an engine restart: a paused container stays paused.
+        if (record.State.Status !== 'paused') record.State.Status = 'running';
         record.State.Pid = shim.pid;
         await this.options.networking?.adopt(record).catch((err: unknown) => {
           record.State.Error = `published ports not held again after the engine restart: ${(err as Error).message}`;
@@ -101,7 +102,7 @@ export class ContainerService {
         this.startHealth(live, record.State.Health);
         continue;
       }
-      if (record.State.Status === 'running' || record.State.Status === 'restarting') {
+      if (record.State.Status === 'running' || record.State.Status === 'paused' || record.State.Status === 'restarting') {
         this.recordExit(live, shim && shim.status === 'stopped'
           ? shim
           : { exitCode: 255, signal: null, oomKilled: false, finishedAt: new Date(this.clock.now()).toISOString(), error: 'the engine lost track of the container (its runtime state is gone: was the machine restarted?)' });
@@ -111,7 +112,7 @@ export class ContainerService {
     }
     for (const live of this.containers.values()) {
       // An exit the engine saw, but died before its network was taken down.
-      if (live.record.State.Status !== 'running') await this.detachNetwork(live);
+      if (live.record.State.Status !== 'running' && live.record.State.Status !== 'paused') await this.detachNetwork(live);
     }
     for (const live of this.containers.values()) {
       const s = live.record.State;
@@ -413,6 +414,7 @@ export class ContainerService {
 
   private async stopLocked(live: LiveContainer, options: { timeoutSeconds?: number; signal?: string }): Promise<boolean> {
     const record = live.record;
+    await this.thawIfPaused(live);
     if (record.State.Status === 'restarting') {
       this.clock.clearTimeout(live.restartTimer);
       live.restartTimer = undefined;
@@ -436,6 +438,8 @@ export class ContainerService {
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const live = this.findLive(ref);
     const record = live.record;
+    // As Docker does: a paused container is thawed to receive the signal.
+    await this.withLock(live, () => this.thawIfPaused(live));
     if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name.slice(1)} is not running`);
     const name = signalName(signal);
     // Signals that end a process count as the user stopping it: no restart policy undoes that.
@@ -456,6 +460,43 @@ export class ContainerService {
     this.publish('restart', live.record);
   }
 
+  // ---- pause, unpause ----------------------------------------------------------------------
+
+  /** Freezes every process of a running container (docker pause); health checks wait meanwhile. */
+  pause(ref: string): Promise<void> {
+    const live = this.findLive(ref);
+    return this.withLock(live, async () => {
+      const record = live.record;
+      if (record.State.Status === 'paused') throw new ConflictError(`container ${record.Name.slice(1)} is already paused`);
+      if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name.slice(1)} is not running`);
+      await this.options.runtime.freeze(record.Id, true);
+      void live.health?.stop();
+      record.State.Status = 'paused';
+      await saveRecord(this.options.root, record);
+      this.publish('pause', record);
+    });
+  }
+
+  unpause(ref: string): Promise<void> {
+    const live = this.findLive(ref);
+    return this.withLock(live, async () => {
+      const record = live.record;
+      if (record.State.Status !== 'paused') throw new ConflictError(`container ${record.Name.slice(1)} is not paused`);
+      await this.thawIfPaused(live);
+      this.publish('unpause', record);
+    });
+  }
+
+  /** Before a stop, kill or removal: frozen processes cannot act on a signal. */
+  private async thawIfPaused(live: LiveContainer): Promise<void> {
+    const record = live.record;
+    if (record.State.Status !== 'paused') return;
+    await this.options.runtime.freeze(record.Id, false);
+    record.State.Status = 'running';
+    await saveRecord(this.options.root, record);
+    this.startHealth(live, record.State.Health);
+  }
+
   // ---- remove ---------------------------------------------------------------------------
 
   /** `volumes` (rm -v) also removes the container's anonymous volumes; named ones stay. */
@@ -464,7 +505,7 @@ export class ContainerService {
     return this.withLock(live, async () => {
       if (live.removed) return;
       const record = live.record;
-      const running = record.State.Status === 'running';
+      const running = record.State.Status === 'running' || record.State.Status === 'paused';
       if (running && !options.force) {
         throw new ConflictError(`cannot remove container ${record.Name.slice(1)}: it is running; stop it first, or force the removal`);
       }
@@ -472,6 +513,8 @@ export class ContainerService {
       void live.health?.stop();
       if (running) {
         record.ManuallyStopped = true;
+        // Frozen tasks (cgroup v1) do not die of SIGKILL until thawed.
+        await this.thawIfPaused(live).catch(() => undefined);
         await this.options.runtime.kill(record.Id, 'SIGKILL').catch(() => undefined);
         await Promise.race([live.exited, new Promise((r) => setTimeout(r, 10_000))]);
       }
@@ -507,7 +550,7 @@ export class ContainerService {
   /** Docker's wait conditions; resolves with the exit code once the condition holds. */
   async wait(ref: string, condition: WaitCondition = 'not-running', signal?: AbortSignal): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
     const live = this.findLive(ref);
-    const running = (): boolean => live.record.State.Status === 'running' || live.record.State.Status === 'restarting';
+    const running = (): boolean => ['running', 'paused', 'restarting'].includes(live.record.State.Status);
     const holds = (): boolean => live.removed || (condition === 'not-running' && !running());
     if (!holds()) {
       await new Promise<void>((resolve) => {
@@ -542,8 +585,8 @@ export class ContainerService {
     const s = record.State;
     const view: ContainerStateView = {
       Status: s.Status,
-      Running: s.Status === 'running',
-      Paused: false,
+      Running: s.Status === 'running' || s.Status === 'paused',
+      Paused: s.Status === 'paused',
       Restarting: s.Status === 'restarting',
       OOMKilled: s.OOMKilled,
       Dead: s.Status === 'dead',
@@ -622,7 +665,7 @@ export class ContainerService {
   /** The cgroups the shim placed the running container in (for stats and top). */
   async cgroups(ref: string): Promise<ContainerState['cgroups']> {
     const record = this.find(ref);
-    if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name.slice(1)} is not running`);
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused') throw new ConflictError(`container ${record.Name.slice(1)} is not running`);
     return (await this.options.runtime.state(record.Id)).cgroups;
   }
 
@@ -632,7 +675,7 @@ export class ContainerService {
 
   isRunning(ref: string): boolean {
     const status = this.find(ref).State.Status;
-    return status === 'running' || status === 'restarting';
+    return status === 'running' || status === 'paused' || status === 'restarting';
   }
 
   /** Takes the network of a container down (its ports, veths, namespace, addresses); a failure is kept in the record, never thrown. */
@@ -693,7 +736,7 @@ export class ContainerService {
 function networkSettingsView(record: ContainerRecord, sandboxKey: string): ContainerInspect['NetworkSettings'] {
   const networks = record.NetworkSettings?.Networks ?? {};
   const primary = Object.values(networks)[0];
-  const running = record.State.Status === 'running';
+  const running = record.State.Status === 'running' || record.State.Status === 'paused';
   return {
     Networks: networks,
     Ports: record.NetworkSettings?.Ports ?? {},
@@ -720,9 +763,9 @@ function portsView(record: ContainerRecord): ContainerSummary['Ports'] {
 export function statusText(state: ContainerStateView, now: number): string {
   if (state.Status === 'created') return 'Created';
   if (state.Status === 'restarting') return `Restarting (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;
-  if (state.Status === 'running') {
+  if (state.Status === 'running' || state.Status === 'paused') {
     const health = state.Health ? ` (${state.Health.Status === 'starting' ? 'health: starting' : state.Health.Status})` : '';
-    return `Up ${humanDuration(now - Date.parse(state.StartedAt))}${health}`;
+    return `Up ${humanDuration(now - Date.parse(state.StartedAt))}${state.Status === 'paused' ? ' (Paused)' : health}`;
   }
   if (state.FinishedAt === ZERO_TIME) return 'Exited';
   return `Exited (${state.ExitCode}) ${humanDuration(now - Date.parse(state.FinishedAt))} ago`;

@@ -91,7 +91,7 @@ export class Engine {
       wiring: runtime,
       containers: () => containers?.all() ?? [],
       findContainer: (ref) => containers!.find(ref),
-      isRunning: (record) => record.State.Status === 'running',
+      isRunning: (record) => record.State.Status === 'running' || record.State.Status === 'paused',
     });
     containers = new ContainerService({
       root: paths.root,
@@ -160,8 +160,8 @@ export class Engine {
       Name: hostname(),
       Containers: all.length,
       ContainersRunning: count('running'),
-      ContainersPaused: 0,
-      ContainersStopped: all.length - count('running'),
+      ContainersPaused: count('paused'),
+      ContainersStopped: all.length - count('running') - count('paused'),
       Images: (await this.images.list()).length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'overlayfs']],

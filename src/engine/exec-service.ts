@@ -36,6 +36,7 @@ export class ExecService {
 
   create(containerRef: string, body: ExecCreateBody): { Id: string } {
     const record = this.containers.find(containerRef);
+    if (record.State.Status === 'paused') throw new ConflictError(`container ${record.Name.slice(1)} is paused: unpause it first`);
     if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name.slice(1)} is not running`);
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0 || body.Cmd.some((a) => typeof a !== 'string')) {
       throw new UsageError('exec needs a command: "Cmd" must be a non-empty list of strings');

@@ -53,7 +53,7 @@ export class VolumeService {
   usedByRunning(): Set<string> {
     const used = new Set<string>();
     for (const record of this.containers()) {
-      if (record.State.Status !== 'running' && record.State.Status !== 'restarting') continue;
+      if (record.State.Status !== 'running' && record.State.Status !== 'paused' && record.State.Status !== 'restarting') continue;
       for (const m of record.MountPoints ?? []) if (m.Type === 'volume' && m.Name) used.add(m.Name);
     }
     return used;

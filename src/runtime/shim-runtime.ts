@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { RuntimeFailure } from '../common/errors.js';
 import type { ContainerUser, NetworkInterface, OciSpec } from './bundle.js';
 import { processAlive } from '../common/process-alive.js';
+import { setFrozen } from './cgroup-freezer.js';
 
 /** The shim built by scripts/build-shim.mjs, found from this module in dist/src/runtime. */
 export const DEFAULT_SHIM_PATH = resolve(import.meta.dirname, '../../runtime/stack-shim');
@@ -268,6 +269,11 @@ export class ShimRuntime {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
     }
+  }
+
+  /** Freezes (pause) or thaws (unpause) every process of a running container. */
+  async freeze(id: string, frozen: boolean): Promise<void> {
+    await setFrozen((await this.state(id)).cgroups, frozen);
   }
 
   /** stop_signal, then SIGKILL once the grace period is over; resolves with the final state. */

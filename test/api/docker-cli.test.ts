@@ -1,5 +1,5 @@
 // The official `docker` CLI against a private engine (DOCKER_HOST=unix://<our socket>):
-// version, info, ps, run -d, logs, exec (output and exit code), inspect, stop, rm and
+// version, info, ps, run -d, logs, exec (output and exit code), inspect, pause, stop, rm and
 // images must work and print what Docker would. The engine runs in this process, so the
 // CLI is always run asynchronously (a sync spawn would block the engine it talks to).
 import t from 'tap';
@@ -109,6 +109,13 @@ t.test('the docker CLI works against the engine', { skip }, async (t) => {
   t.same(parsed[0]?.Config.Cmd, ['sh', '-c', script]);
   t.notMatch(inspect.stdout, /NetworkingConfig/, 'the create body\'s NetworkingConfig is not part of Config');
   t.same(await docker(['inspect', '--format', '{{.State.Status}} {{.Name}}', 'x']), { code: 0, stdout: 'running /x\n', stderr: '' });
+
+  t.same(await docker(['pause', 'x']), { code: 0, stdout: 'x\n', stderr: '' }, 'pause');
+  t.same(await docker(['inspect', '--format', '{{.State.Status}} {{.State.Paused}} {{.State.Running}}', 'x']), { code: 0, stdout: 'paused true true\n', stderr: '' });
+  t.match(tableRows((await docker(['ps'])).stdout)[1]?.[4] ?? '', /^Up .* \(Paused\)$/, 'ps lists it as paused');
+  t.match((await docker(['info'])).stdout, /Running: 0\n\s+Paused: 1\n/);
+  t.same(await docker(['unpause', 'x']), { code: 0, stdout: 'x\n', stderr: '' }, 'unpause');
+  t.same(await docker(['exec', 'x', 'echo', 'thawed']), { code: 0, stdout: 'thawed\n', stderr: '' });
 
   const stop = await docker(['stop', 'x']);
   t.same(stop, { code: 0, stdout: 'x\n', stderr: '' });

@@ -65,6 +65,24 @@ t.test('a detached container outlives an engine killed with SIGKILL; logs -f fol
   t.equal((await inspect(h, id)).State.Status, 'exited');
 });
 
+t.test('a paused container stays paused across an engine restart, then unpauses and stops', { skip }, async (t) => {
+  const h = await makeEngineHarness('paused', { inProcess: false });
+  t.teardown(() => h.cleanup());
+  const engine = await h.startProcess();
+  const cli = (...argv: string[]) => runCli(argv, { cwd: h.paths.root, env: h.env });
+  t.equal((await cli('run', '-d', '--name', 'frozen', BUSYBOX_IMAGE, 'sleep', '300')).code, 0);
+  t.same(await cli('pause', 'frozen'), { code: 0, stdout: 'frozen\n', stderr: '' });
+  engine.kill('SIGKILL');
+  await new Promise((r) => engine.once('exit', r));
+  await h.startProcess();
+  t.match((await inspect(h, 'frozen')).State, { Status: 'paused', Paused: true, Running: true }, 'still paused: its processes are still frozen');
+  t.same(await cli('unpause', 'frozen'), { code: 0, stdout: 'frozen\n', stderr: '' });
+  t.same(await cli('exec', 'frozen', 'echo', 'thawed'), { code: 0, stdout: 'thawed\n', stderr: '' });
+  t.same(await cli('pause', 'frozen'), { code: 0, stdout: 'frozen\n', stderr: '' });
+  t.same(await cli('rm', '-f', 'frozen'), { code: 0, stdout: 'frozen\n', stderr: '' }, 'a paused container is thawed to be killed and removed');
+  t.equal((await cli('ps', '-a', '-q')).stdout, '', 'nothing is left');
+});
+
 t.test('restart policies: on-failure:3 gives up after three restarts, with growing delays', { skip }, async (t) => {
   const h = await makeEngineHarness('restart');
   t.teardown(() => h.cleanup());

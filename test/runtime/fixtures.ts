@@ -99,7 +99,7 @@ export function leftoverCgroups(prefix: string): string[] {
   for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const [, controllers = '', path = ''] = line.split(':');
     for (const c of controllers.split(',')) {
-      if (!['memory', 'cpu', 'pids'].includes(c)) continue;
+      if (!['memory', 'cpu', 'pids', 'freezer'].includes(c)) continue;
       const dir = join('/sys/fs/cgroup', c, path);
       if (!existsSync(dir)) continue;
       for (const entry of readdirSync(dir)) if (entry.includes(prefix)) found.push(join(dir, entry));

@@ -111,7 +111,7 @@ if (reason) {
     await h.runtime.start(id, await h.bundle(id, { args: ['sleep', '30'], resources: { memoryBytes: limit, cpuShares: 512, cpuQuotaMicros: 50_000, cpuPeriodMicros: 100_000, pidsLimit: 50 } }));
     const s = await h.runtime.state(id);
     const dir = (c: string): string => s.cgroups.find((g) => g.controller === c)?.path ?? '';
-    t.same(s.cgroups.map((g) => g.controller), ['memory', 'cpu', 'pids', 'devices']);
+    t.same(s.cgroups.map((g) => g.controller), ['memory', 'cpu', 'pids', 'devices', 'freezer']);
     const own = readFileSync('/proc/self/cgroup', 'utf8');
     const ownMemory = /:memory:(.*)/.exec(own)?.[1] ?? '';
     t.ok(dir('memory').startsWith(`/sys/fs/cgroup/memory${ownMemory === '/' ? '' : ownMemory}/`), `memory cgroup nests under ours (${dir('memory')})`);
@@ -290,6 +290,20 @@ if (reason) {
     await h.runtime.stop(first, { graceMs: 100 });
   });
 
+  t.test('freeze and thaw: the container\'s processes stop being scheduled and go on again', async (t) => {
+    const id = h.newId();
+    const s = await h.runtime.start(id, await h.bundle(id, { args: ['sleep', '30'] }));
+    const freezer = s.cgroups.find((c) => c.controller === 'freezer');
+    t.ok(freezer, 'a freezer cgroup on this v1 host');
+    await h.runtime.freeze(id, true);
+    t.equal(readFileSync(`${freezer!.path}/freezer.state`, 'utf8').trim(), 'FROZEN');
+    t.match(readFileSync(`/proc/${s.pid}/status`, 'utf8'), /^State:\s+D/m, 'pid 1 is held by the freezer');
+    await h.runtime.freeze(id, false);
+    t.equal(readFileSync(`${freezer!.path}/freezer.state`, 'utf8').trim(), 'THAWED');
+    t.match(readFileSync(`/proc/${s.pid}/status`, 'utf8'), /^State:\s+S/m, 'and sleeps again');
+    await h.runtime.stop(id, { graceMs: 100 });
+  });
+
   t.test('a malformed config.json is refused with the JSON path that is wrong', async (t) => {
     const cases: Array<[(c: OciSpec) => void, string]> = [
       [(c) => { Object.assign(c.process, { args: 'sh' }); }, 'config.json: process.args: expected an array of strings'],
@@ -338,7 +352,7 @@ if (reason) {
   t.test('nothing leaks after delete: cgroups, mounts, state', async (t) => {
     const r = await h.runToExit({ args: ['true'], resources: { memoryBytes: 64 << 20, pidsLimit: 20 } });
     const paths = r.state.cgroups.map((c) => c.path);
-    t.equal(paths.length, 4);
+    t.equal(paths.length, 5, "memory, cpu, pids, devices and freezer");
     await h.runtime.delete(r.id);
     for (const p of paths) t.notOk(existsSync(p), `${p} removed`);
     t.notOk(existsSync(h.runtime.stateDir(r.id)), 'state dir removed');

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *const cgroup_controller_names[CGROUP_CONTROLLERS] = { "memory", "cpu", "pids", "devices" };
+const char *const cgroup_controller_names[CGROUP_CONTROLLERS] = { "memory", "cpu", "pids", "devices", "freezer" };
 
 static int has_word(const char *list, const char *word, char sep)
 {

@@ -8,8 +8,10 @@
 
 #include "spec.h"
 
-/* devices exists only on v1 (v2 filters devices with eBPF, not done yet). */
-enum cgroup_controller { CGROUP_MEMORY, CGROUP_CPU, CGROUP_PIDS, CGROUP_DEVICES, CGROUP_CONTROLLERS };
+/* devices exists only on v1 (v2 filters devices with eBPF, not done yet). freezer too:
+ * v2 freezes any cgroup through its cgroup.freeze file, so it is no controller there. The
+ * engine pauses a container through the freezer cgroup recorded in the state file. */
+enum cgroup_controller { CGROUP_MEMORY, CGROUP_CPU, CGROUP_PIDS, CGROUP_DEVICES, CGROUP_FREEZER, CGROUP_CONTROLLERS };
 
 struct cgroups {
 	int version[CGROUP_CONTROLLERS]; /* 1 or 2; 0 when the machine lacks the controller */
