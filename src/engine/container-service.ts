@@ -438,8 +438,9 @@ export class ContainerService {
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const live = this.findLive(ref);
     const record = live.record;
-    // As Docker does: a paused container is thawed to receive the signal.
-    await this.withLock(live, () => this.thawIfPaused(live));
+    // As Docker does: a paused container is thawed to receive the signal. Only then is the
+    // lock taken: a kill must not wait for a stop in progress (it is what ends one early).
+    if (record.State.Status === 'paused') await this.withLock(live, () => this.thawIfPaused(live));
     if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name.slice(1)} is not running`);
     const name = signalName(signal);
     // Signals that end a process count as the user stopping it: no restart policy undoes that.
