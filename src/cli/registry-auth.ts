@@ -4,6 +4,7 @@
 
 import { allCredentials, encodeAuthHeader, encodeRegistryConfig, findCredentials } from '../common/docker-config.js';
 import { parseReference } from '../image/reference.js';
+import type { RegistryLogins } from '../compose/image-sources.js';
 import type { CliIO } from './io.js';
 
 export async function registryAuthHeaders(io: CliIO, image: string): Promise<Record<string, string>> {
@@ -15,4 +16,9 @@ export async function registryAuthHeaders(io: CliIO, image: string): Promise<Rec
 export async function registryConfigHeaders(io: CliIO): Promise<Record<string, string>> {
   const logins = await allCredentials(io.env);
   return logins.size > 0 ? { 'X-Registry-Config': encodeRegistryConfig(logins) } : {};
+}
+
+/** Both, for what `up` and `run SERVICE` pull and build. */
+export function registryLogins(io: CliIO): RegistryLogins {
+  return { forPull: (image) => registryAuthHeaders(io, image), forBuild: () => registryConfigHeaders(io) };
 }

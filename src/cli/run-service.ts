@@ -36,6 +36,7 @@ export async function runServiceOneOff(io: CliIO, args: RunArgs, command: string
   const emit = args.quietPull ? (e: Parameters<typeof renderer.emit>[0]): void => (e.type === 'image-pulling' ? undefined : renderer.emit(e)) : renderer.emit;
   const client = await engineClient(io);
   const { createOneOff } = await import('../compose/one-off.js');
+  const { registryLogins } = await import('./registry-auth.js');
   const created = await createOneOff(client, loaded, {
     service: args.image,
     command,
@@ -53,6 +54,7 @@ export async function runServiceOneOff(io: CliIO, args: RunArgs, command: string
     pull,
     build: args.build ?? false,
     emit,
+    logins: registryLogins(io),
     environment: io.env,
     slug: randomBytes(32).toString('hex'),
   });

@@ -69,6 +69,7 @@ async function runUp(args: UpArgs, io: CliIO): Promise<void> {
   const { upProject } = await import('../compose/up.js');
   const { formatPlan } = await import('../compose/plan.js');
   const { engineClient } = await import('./engine-client.js');
+  const { registryLogins } = await import('./registry-auth.js');
   if (args.exitCodeFrom !== undefined && args.detach) throw new UsageError('--exit-code-from follows the services: it cannot be used with -d');
   if (args.abortOnContainerExit && args.detach) throw new UsageError('--abort-on-container-exit follows the services: it cannot be used with -d');
   const loaded = loadComposeProject(args, io);
@@ -89,6 +90,7 @@ async function runUp(args: UpArgs, io: CliIO): Promise<void> {
     wait: args.wait,
     ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
     emit: renderer.emit,
+    logins: registryLogins(io),
   });
   if (args.dryRun) {
     io.stdout.write(args.format === 'json' ? `${JSON.stringify(plan)}\n` : formatPlan(plan));

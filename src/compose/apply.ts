@@ -14,12 +14,14 @@ import { ANONYMOUS_LABEL, type VolumeView } from '../common/volume-api-types.js'
 import { NotFoundError, RuntimeFailure } from '../common/errors.js';
 import type { EmitEvent } from './events.js';
 import { ServiceGraph } from './graph.js';
-import { buildImage, pullImage } from './image-sources.js';
+import { buildImage, pullImage, type RegistryLogins } from './image-sources.js';
 import { LABEL } from './labels.js';
 import type { DependencyWait, Operation, Plan } from './plan.js';
 
 export interface ApplyOptions {
   emit: EmitEvent;
+  /** The user's registry logins for pulls and builds. */
+  logins?: RegistryLogins;
   /** How many operations run at once. */
   concurrency?: number;
   /** Seconds a container gets to stop before it is killed (--timeout); default: its own StopTimeout. */
@@ -106,12 +108,12 @@ class OperationRunner {
         return;
       case 'pull-image':
         emit({ type: 'image-pulling', image: op.target, service: svc });
-        await pullImage(this.client, op, (detail) => emit({ type: 'image-pulling', image: op.target, service: svc, detail }));
+        await pullImage(this.client, op, (detail) => emit({ type: 'image-pulling', image: op.target, service: svc, detail }), this.options.logins);
         emit({ type: 'image-pulled', image: op.target, service: svc });
         return;
       case 'build-image':
         emit({ type: 'image-building', image: op.target, service: svc });
-        await buildImage(this.client, op, (detail) => emit({ type: 'image-building', image: op.target, service: svc, detail }));
+        await buildImage(this.client, op, (detail) => emit({ type: 'image-building', image: op.target, service: svc, detail }), this.options.logins);
         emit({ type: 'image-built', image: op.target, service: svc });
         return;
       case 'create-container':

@@ -8,6 +8,16 @@ import { packBuildContext } from '../client/build-context.js';
 import { NotFoundError, RuntimeFailure } from '../common/errors.js';
 import type { Operation } from './plan.js';
 
+/**
+ * The user's registry logins as request headers, given by the CLI (which reads
+ * ~/.docker/config.json): X-Registry-Auth for a pull, X-Registry-Config for a build's FROMs.
+ * Without them the engine uses its own logins.
+ */
+export interface RegistryLogins {
+  forPull(image: string): Promise<Record<string, string>>;
+  forBuild(): Promise<Record<string, string>>;
+}
+
 /** Reads Docker's JSON progress stream; the first `error` in it fails the pull or build. */
 async function readProgress(res: AsyncIterable<Buffer>, onLine: (text: string) => void): Promise<void> {
   let buffered = '';
@@ -32,12 +42,13 @@ async function readProgress(res: AsyncIterable<Buffer>, onLine: (text: string) =
   handle(buffered);
 }
 
-export async function pullImage(client: ApiClient, op: Operation, onLine: (text: string) => void): Promise<void> {
+export async function pullImage(client: ApiClient, op: Operation, onLine: (text: string) => void, logins?: RegistryLogins): Promise<void> {
   const ref = op.target;
   const at = ref.lastIndexOf(':');
   const tagged = at > ref.lastIndexOf('/');
   try {
-    const res = await client.open('POST', '/images/create', { query: { fromImage: tagged ? ref.slice(0, at) : ref, tag: tagged ? ref.slice(at + 1) : 'latest' } });
+    const headers = (await logins?.forPull(ref)) ?? {};
+    const res = await client.open('POST', '/images/create', { query: { fromImage: tagged ? ref.slice(0, at) : ref, tag: tagged ? ref.slice(at + 1) : 'latest' }, headers });
     await readProgress(res, onLine);
   } catch (err) {
     if (err instanceof NotFoundError) throw new RuntimeFailure(`service ${op.service}: cannot pull image ${ref}: ${err.message}`, { cause: err });
@@ -45,13 +56,15 @@ export async function pullImage(client: ApiClient, op: Operation, onLine: (text:
   }
 }
 
-export async function buildImage(client: ApiClient, op: Operation, onLine: (text: string) => void): Promise<void> {
+export async function buildImage(client: ApiClient, op: Operation, onLine: (text: string) => void, logins?: RegistryLogins): Promise<void> {
   const build = op.build!;
   // The same packing as `stack build`: .dockerignore honoured, a Dockerfile outside the context sent along.
   const context = await packBuildContext(build.context, build.dockerfile === undefined ? undefined : resolve(build.context, build.dockerfile));
+  const headers = (await logins?.forBuild()) ?? {};
   let res;
   try {
     res = await client.open('POST', '/build', {
+      headers,
       query: {
         t: op.target,
         dockerfile: context.dockerfile,

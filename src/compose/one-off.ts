@@ -22,6 +22,7 @@ import type { Parsed } from './short-syntax/parsed.js';
 import { parsePortShortSyntax } from './short-syntax/ports.js';
 import { parseVolumeShortSyntax } from './short-syntax/volumes.js';
 import { upProject } from './up.js';
+import type { RegistryLogins } from './image-sources.js';
 
 /** What `run` changes of the service, as its command line says it. */
 export interface OneOffChanges {
@@ -53,6 +54,7 @@ export interface OneOffRequest extends OneOffChanges {
   /** --build: build the image first even if it is there. */
   build: boolean;
   emit: EmitEvent;
+  logins?: RegistryLogins;
   /** The environment `-e KEY` reads. */
   environment: Readonly<Record<string, string | undefined>>;
   /** 64 hex digits, Compose's slug; injected so tests can name the container. */
@@ -138,6 +140,7 @@ export async function createOneOff(client: ApiClient, loaded: LoadedProject, req
     prepareOnly: [service.name],
     ...(request.pull ? { pull: request.pull } : {}),
     ...(request.build ? { build: true } : {}),
+    ...(request.logins ? { logins: request.logins } : {}),
     emit: request.emit,
   });
   const name = request.name ?? oneOffName(project, service, request.slug);

@@ -6,6 +6,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { ConflictError } from '../common/errors.js';
 import { applyPlan, waitForServices } from './apply.js';
 import type { EmitEvent } from './events.js';
+import type { RegistryLogins } from './image-sources.js';
 import type { LoadedProject } from './load.js';
 import { machineObserveHost, observeProject, type ObserveHost } from './observe.js';
 import { planUp, type Plan, type UpOptions } from './plan.js';
@@ -18,6 +19,7 @@ export interface UpRequest extends UpOptions {
   /** -V: recreated containers do not inherit their predecessors' anonymous volumes. */
   renewAnonymousVolumes?: boolean;
   emit: EmitEvent;
+  logins?: RegistryLogins;
   signal?: AbortSignal;
   observeHost?: ObserveHost;
   pollMs?: number;
@@ -41,6 +43,7 @@ export async function upProject(client: ApiClient, loaded: LoadedProject, reques
     emit: request.emit,
     ...(request.timeout !== undefined ? { stopTimeout: request.timeout } : {}),
     ...(request.renewAnonymousVolumes ? { renewAnonymousVolumes: true } : {}),
+    ...(request.logins ? { logins: request.logins } : {}),
     ...(request.signal ? { signal: request.signal } : {}),
     ...(request.pollMs !== undefined ? { pollMs: request.pollMs } : {}),
   });

@@ -6,7 +6,7 @@
 // server issued and proxies to the real registry; it also redirects blob GETs to another
 // origin (a stand-in for blob storage) that records any Authorization it is sent.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -119,6 +119,38 @@ t.test('stack build: FROM a private image pulls with the login sent as X-Registr
   t.same(run, { code: 0, stdout: 'a private base\n', stderr: '' });
   const labels = await engine.client.call<{ Config: { Labels: Record<string, string> } }>('GET', '/images/derived:v1/json');
   t.equal(labels.Config.Labels.built, 'on-a-private-base');
+});
+
+t.test('stack up: a private image pulled and a build FROM a private image, with the user\'s login sent', { skip }, async (t) => {
+  const registry = await startRegistry({ htpasswd: { user: 'dora', password: 'c0mp0se' } });
+  t.teardown(() => registry.stop());
+  const layout = tempDir(t, 'layout');
+  await writeImageLayout(layout, 'v1', await busyboxLayers('pulled for a service'), ['cat', '/etc/greeting']);
+  await pushLayoutWithCreds(layout, registry, 'private/svc:v1', 'dora:c0mp0se');
+  const { engine, env } = await engineFor(t, 'up-auth');
+  const cwd = tempDir(t, 'project');
+  mkdirSync(join(cwd, 'derived'));
+  writeFileSync(join(cwd, 'derived', 'Dockerfile'), `FROM ${registry.host}/private/svc:v1\nLABEL built=from-private\n`);
+  writeFileSync(join(cwd, 'compose.yaml'), `name: upauth
+services:
+  pulled:
+    image: ${registry.host}/private/svc:v1
+  built:
+    build: ./derived
+`);
+  t.teardown(() => runCli(['down', '-t', '0'], { cwd, env }).then(() => undefined));
+
+  const anonymous = await runCli(['up', '-d'], { cwd, env });
+  t.equal(anonymous.code, 1, 'without a login the engine (which has none) cannot pull');
+  t.match(anonymous.stderr, `log in with "stack login ${registry.host}"`);
+
+  t.equal((await runCli(['login', '-u', 'dora', '--password-stdin', registry.host], { cwd, env, stdin: 'c0mp0se\n' })).code, 0);
+  const up = await runCli(['up', '-d'], { cwd, env });
+  t.equal(up.code, 0, `with the login in the user's config the pull and the build's FROM work: ${up.stderr}`);
+  t.match(up.stdout, 'Container upauth-pulled-1  Started');
+  t.match(up.stdout, 'Container upauth-built-1  Started');
+  const greeting = await runCli(['logs', 'upauth-built-1'], { cwd, env });
+  t.match(greeting.stdout, 'pulled for a service', 'the built image stands on the private one (its command prints the base\'s file)');
 });
 
 async function pushLayoutWithCreds(layout: string, registry: TestRegistry, target: string, creds: string): Promise<void> {
