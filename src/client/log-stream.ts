@@ -53,6 +53,8 @@ export async function streamLogs(client: ApiClient, container: string, request: 
       if (await client.ping()) {
         const state = await client.call<{ State: { Running: boolean; Restarting: boolean } }>('GET', `/containers/${encodeURIComponent(container)}/json`);
         if (!state.State.Running && !state.State.Restarting) return;
+        // Restarting by its policy: its next run's log begins after a back-off; do not spin until then.
+        if (state.State.Restarting) await sleep(100);
       }
     } catch (err) {
       if (!(err instanceof EngineUnreachable) || !request.follow || request.signal?.aborted) {
@@ -70,7 +72,7 @@ export async function streamLogs(client: ApiClient, container: string, request: 
 }
 
 /** RFC3339Nano → unix seconds with nanoseconds, the `since` the API takes. */
-function unixSeconds(time: string): string {
+export function unixSeconds(time: string): string {
   const whole = Math.floor(Date.parse(`${time.slice(0, 19)}Z`) / 1000);
   const fraction = /\.(\d+)/.exec(time)?.[1] ?? '0';
   return `${whole}.${fraction.padEnd(9, '0').slice(0, 9)}`;
