@@ -85,6 +85,7 @@ class UpSession {
         const plan = await up;
         this.services = plan.services;
         this.store.dispatch({ kind: 'services', services: this.specs(plan.services) });
+        this.status('info', `up: ${plan.services.join(', ')} started; ? shows the keys`);
         await this.attach();
       } catch (err) {
         // Stopped by the user while starting: the stop under way says how it ends.

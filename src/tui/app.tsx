@@ -8,7 +8,7 @@ import type { TuiActions } from './actions.js';
 import { Footer } from './footer.js';
 import { Header } from './header.js';
 import { HelpOverlay } from './help-overlay.js';
-import { commandForKey } from './keys.js';
+import { commandForKey, splitKeys, type KeyInfo } from './keys.js';
 import { LogPane } from './log-pane.js';
 import { headerSummary, serviceRows, serviceRunning, visibleLines, type TuiState } from './model.js';
 import { ServiceTable } from './service-table.js';
@@ -61,6 +61,10 @@ export function App({ store, actions, now = Date.now, size, tickMs = 1000 }: App
   const height = logHeight(rows, state.services.length);
 
   useInput((input, key) => {
+    for (const [one, info] of splitKeys(input, key)) onKey(one, info);
+  });
+
+  const onKey = (input: string, key: KeyInfo): void => {
     const current = store.getState();
     const command = commandForKey(current, input, key, height);
     if (!command) return;
@@ -74,7 +78,7 @@ export function App({ store, actions, now = Date.now, size, tickMs = 1000 }: App
       case 'quit': actions.quit(); return;
       case 'interrupt': actions.interrupt(); return;
     }
-  });
+  };
 
   const width = Math.max(20, columns);
   return (

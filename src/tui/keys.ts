@@ -77,3 +77,12 @@ export function commandForKey(state: TuiState, input: string, key: KeyInfo, page
     default: return undefined;
   }
 }
+
+/**
+ * Ink reads keys a chunk at a time: keys typed faster than it reads (or pasted) arrive as
+ * one string. Plain text is split back into its keys (a CR being Enter, DEL Backspace).
+ */
+export function splitKeys(input: string, key: KeyInfo): Array<[string, KeyInfo]> {
+  if (input.length <= 1 || key.ctrl || key.meta || key.escape || !/^[\x20-\x7e\r\x7f\u00a0-\uffff]+$/.test(input)) return [[input, key]];
+  return [...input].map((c): [string, KeyInfo] => (c === '\r' ? ['', { return: true }] : c === '\x7f' ? ['', { delete: true }] : [c, {}]));
+}
