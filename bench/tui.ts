@@ -102,6 +102,7 @@ async function measure(dir: string, env: Record<string, string>, client: ApiClie
     } catch {
       // Already gone with its last session.
     }
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
     // Not execFileSync: the engine serving `down` runs in this process.
     await execFileAsync(process.execPath, [STACK_CLI, 'down', '-t', '1'], { cwd: dir, env: { ...process.env, ...env } });
   }

@@ -94,6 +94,8 @@ async function runUp(args: UpArgs, io: CliIO): Promise<void> {
   });
   if (wantsTui(args, io)) {
     // Loaded only here, so that no other command (nor up without a terminal) loads React and Ink.
+    // React picks its build when loaded: the development one costs several times the CPU per render.
+    process.env.NODE_ENV ??= 'production';
     const { runUpInTui } = await import('./up-tui.js');
     const code = await runUpInTui(client, loaded, args, io, request);
     if (code !== 0) throw new ContainerExit(code);

@@ -36,8 +36,8 @@ export class LogRing {
     return this.next;
   }
 
-  push(line: Omit<LogLine, 'seq'>): void {
-    const entry: LogLine = { ...line, seq: this.next++ };
+  push(service: string, container: string, stream: LogLine['stream'], text: string): void {
+    const entry: LogLine = { seq: this.next++, service, container, stream, text };
     if (this.size < this.capacity) {
       this.lines[(this.start + this.size) % this.capacity] = entry;
       this.size++;

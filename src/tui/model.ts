@@ -84,8 +84,18 @@ export function initialState(project: string, services: ServiceSpec[], capacity 
 
 export function reduce(state: TuiState, action: TuiAction): TuiState {
   switch (action.kind) {
-    case 'events':
-      return action.events.reduce(applyEvent, state);
+    case 'events': {
+      // Log lines only grow the ring: counted, not a state copy each (a batch holds ~1000).
+      let next = state;
+      let lines = 0;
+      for (const e of action.events) {
+        if (e.type === 'log') {
+          appendLog(state.logs, e);
+          lines++;
+        } else next = applyEvent(next, e);
+      }
+      return lines > 0 ? { ...next, logVersion: next.logVersion + lines } : next;
+    }
     case 'services':
       return { ...state, services: action.services, selected: Math.min(state.selected, Math.max(0, action.services.length - 1)) };
     case 'select': {
@@ -200,11 +210,17 @@ function withActivity(state: TuiState, service: string, text: string | undefined
 // eslint-disable-next-line no-control-regex
 const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
 
+// eslint-disable-next-line no-control-regex
+const ANY_CONTROL = /[\x00-\x1f\x7f]/;
+
 function appendLog(ring: LogRing, e: Extract<ComposeEvent, { type: 'log' }>): void {
   const text = e.text.endsWith('\n') ? e.text.slice(0, -1) : e.text;
-  for (const line of text.split('\n')) {
-    ring.push({ service: e.service, container: e.container, stream: e.stream, text: line.replace(/\t/g, '    ').replace(CONTROL, '') });
+  // Most lines are plain text: one test, no copies.
+  if (!ANY_CONTROL.test(text)) {
+    ring.push(e.service, e.container, e.stream, text);
+    return;
   }
+  for (const line of text.split('\n')) ring.push(e.service, e.container, e.stream, line.replace(/\t/g, '    ').replace(CONTROL, ''));
 }
 
 // ---- the log view ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ const texts = (s: TuiState, height: number): string[] => visibleLines(s, height)
 
 t.test('the ring keeps the newest lines, numbered in arrival order', async (t) => {
   const ring = new LogRing(3);
-  for (const text of ['a', 'b', 'c', 'd', 'e']) ring.push({ service: 's', container: 'c', stream: 'stdout', text });
+  for (const text of ['a', 'b', 'c', 'd', 'e']) ring.push('s', 'c', 'stdout', text);
   t.equal(ring.length, 3);
   t.equal(ring.firstSeq, 2);
   t.equal(ring.nextSeq, 5);

@@ -32,6 +32,9 @@ services:
     command: ["sh", "-c", "n=$$(cat /n 2>/dev/null || echo 0); while true; do n=$$((n+1)); echo $$n > /n; echo tick $$n; sleep 0.2; done"]
 `;
 
+/** Where tmux keeps a -L socket; it may stay behind after kill-server. */
+const tmuxSocketPath = (name: string): string => join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, name);
+
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 class Terminal {
@@ -99,6 +102,7 @@ t.test('stack up on a terminal: the live display, its keys, detach, q and Ctrl-C
     } catch {
       // No server left to kill.
     }
+    rmSync(tmuxSocketPath(socket), { force: true });
     await runCli(['down', '-t', '1'], { cwd: dir, env: h.env }).catch(() => undefined);
     await h.cleanup();
     rmSync(dir, { recursive: true, force: true });
