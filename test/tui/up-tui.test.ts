@@ -2,7 +2,8 @@
 // private server socket) against a private engine. Two services, one with a health check,
 // one logging a line every 200 ms (the other every second): both show running (healthy) with their logs; j/k +
 // enter focus one service's logs; / filters; r restarts (the count goes up, logs go on);
-// s stops and starts; d detaches leaving the stack running. Then q, and Ctrl-C, each stop
+// s stops and starts; b recreates; e opens a shell and comes back; d detaches leaving the
+// stack running. --exit-code-from ends with the job's code. Then q, and Ctrl-C, each stop
 // everything. The screen is read with capture-pane, polled up to a deadline.
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
@@ -40,10 +41,10 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 class Terminal {
   constructor(private readonly socket: string, private readonly session: string) {}
 
-  static start(t: Test, socket: string, session: string, cwd: string, env: Record<string, string>): Terminal {
+  static start(t: Test, socket: string, session: string, cwd: string, env: Record<string, string>, upArgs: string[] = []): Terminal {
     const vars = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
     // The pane stays after stack ends, so its exit code can be read from the screen.
-    const command = `env -u CI ${vars} ${shellQuote(process.execPath)} ${shellQuote(STACK_BIN)} up; echo "EXIT=$?"; sleep 3600`;
+    const command = `env -u CI ${vars} ${shellQuote(process.execPath)} ${shellQuote(STACK_BIN)} up ${upArgs.map(shellQuote).join(' ')}; echo "EXIT=$?"; sleep 3600`;
     execFileSync('tmux', ['-L', socket, 'new-session', '-d', '-s', session, '-x', '160', '-y', '45', '-c', cwd, command]);
     t.comment(`tmux -L ${socket} attach -t ${session} to watch`);
     return new Terminal(socket, session);
@@ -142,6 +143,19 @@ t.test('stack up on a terminal: the live display, its keys, detach, q and Ctrl-C
     term.keys('s');
     await term.until(t, 's starts it again', (s) => row(s, 'ticker')?.STATE === 'running' && row(s, 'ticker')?.REPLICAS === '1/1');
 
+    const oldId = (await projectContainers(h)).find((c) => c.Names[0] === '/tuiduo-ticker-1')!.Id;
+    term.keys('b');
+    await term.until(t, 'b recreates ticker', (s) => s.includes('rebuilding ticker: done') && row(s, 'ticker')?.STATE === 'running');
+    t.not((await projectContainers(h)).find((c) => c.Names[0] === '/tuiduo-ticker-1')?.Id, oldId, 'a new container');
+    const lastTick = Math.max(...ticks(term.screen()));
+    await term.until(t, 'and the new container\'s logs follow', (s) => ticks(s).some((n) => n < lastTick));
+
+    term.keys('e');
+    await term.until(t, 'e opens a shell in the container', (s) => s.includes('shell in tuiduo-ticker-1') && /^\/ # ?$/m.test(s));
+    term.type('echo shell-$((6*7)); exit');
+    term.keys('Enter');
+    await term.until(t, 'and returns to the display when it ends', (s) => s.includes('logs of ticker') && row(s, 'ticker')?.STATE === 'running');
+
     term.keys('?');
     await term.until(t, '? shows the keys', (s) => s.includes('detach: leave the stack running and quit'));
     term.keys('Escape');
@@ -153,6 +167,20 @@ t.test('stack up on a terminal: the live display, its keys, detach, q and Ctrl-C
     const down = await runCli(['down', '-t', '1'], { cwd: dir, env: h.env });
     t.equal(down.code, 0, down.stderr);
     t.same(await projectContainers(h), [], 'down removes it');
+  });
+
+  await t.test('--exit-code-from: the display ends with that service\'s code when it exits, the rest stopped', async (t) => {
+    const jobDir = mkdtempSync(join(tmpdir(), 'stack-up-tui-job-'));
+    t.teardown(async () => {
+      await runCli(['down', '-t', '1'], { cwd: jobDir, env: h.env }).catch(() => undefined);
+      rmSync(jobDir, { recursive: true, force: true });
+    });
+    writeFileSync(join(jobDir, 'compose.yaml'), COMPOSE.replace('name: tuiduo', 'name: tuijob').replace('services:\n', 'services:\n  job:\n    image: busybox:test\n    command: ["sh", "-c", "sleep 2; echo job done; exit 3"]\n'));
+    const term = Terminal.start(t, socket, 'job', jobDir, h.env, ['--exit-code-from', 'job']);
+    await term.until(t, 'the job runs beside the others', (s) => row(s, 'job')?.STATE === 'running' || s.includes('job done'));
+    await term.until(t, 'its exit code is the exit code of stack up', (s) => s.includes('EXIT=3'));
+    const filters = JSON.stringify({ label: ['com.docker.compose.project=tuijob'] });
+    t.same((await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { filters } })).map((c) => c.Names[0]), [], 'nothing is left running');
   });
 
   for (const [how, key, code] of [['q', 'q', 0], ['Ctrl-C', 'C-c', 130]] as const) {
