@@ -16,7 +16,7 @@ import { ProjectMonitor } from '../compose/monitor.js';
 import { replicasOf } from '../compose/plan.js';
 import { upProject, type UpRequest } from '../compose/up.js';
 import type { TuiActions } from '../tui/actions.js';
-import { initialState, type ServiceSpec } from '../tui/model.js';
+import { initialState, LOG_CAPACITY, type ServiceSpec } from '../tui/model.js';
 import { mountTui, type TuiHandle } from '../tui/run-tui.js';
 import { EventBatcher, TuiStore } from '../tui/store.js';
 import type { CliIO } from './io.js';
@@ -76,7 +76,8 @@ class UpSession {
     this.handle = mountTui(this.store, this.actions(), terminal);
     const onSigint = (): void => this.interrupt();
     process.on('SIGINT', onSigint);
-    const monitor = new ProjectMonitor(this.client, { project: this.project, emit: this.emit, signal: this.monitorAbort.signal }).run();
+    // Older lines than the display keeps would only be read to be dropped.
+    const monitor = new ProjectMonitor(this.client, { project: this.project, services: this.services, emit: this.emit, signal: this.monitorAbort.signal, initialTail: LOG_CAPACITY }).run();
     try {
       const up = upProject(this.client, this.loaded, this.makeRequest(this.emit, this.upAbort.signal));
       this.upSettled = up.catch(() => undefined);

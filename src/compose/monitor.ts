@@ -22,6 +22,8 @@ export interface MonitorOptions {
   signal: AbortSignal;
   /** Between two rounds of stats samples. */
   statsIntervalMs?: number;
+  /** Lines of a container's log to read before following it the first time (all when unset). */
+  initialTail?: number;
   /** How long to wait before subscribing again when the event stream drops (engine restart). */
   resubscribeMs?: number;
 }
@@ -131,7 +133,14 @@ export class ProjectMonitor {
         while ((nl = pending.indexOf('\n')) !== -1) {
           const line = pending.slice(0, nl);
           pending = pending.slice(nl + 1);
-          if (line.trim() !== '') this.onEngineEvent(JSON.parse(line) as EngineEvent);
+          if (line.trim() === '') continue;
+          let event: EngineEvent;
+          try {
+            event = JSON.parse(line) as EngineEvent;
+          } catch {
+            continue; // not an event: nothing to act on
+          }
+          this.onEngineEvent(event);
         }
       });
       res.on('end', resolve);
@@ -173,7 +182,7 @@ export class ProjectMonitor {
     if (!w) {
       w = {
         id, service, name, running: false, manualRestarts: 0, refreshing: Promise.resolve(), refreshQueued: false, removed: false,
-        logs: new ContainerLogFollower(this.client, id, (line) => this.options.emit({ type: 'log', service, container: name, stream: line.stream, text: line.text }), this.options.signal, (p) => this.track(p.catch((err: unknown) => this.options.emit({ type: 'warning', message: `cannot follow the log of ${name}: ${(err as Error).message}` })))),
+        logs: new ContainerLogFollower(this.client, id, this.options.initialTail, (line) => this.options.emit({ type: 'log', service, container: name, stream: line.stream, text: line.text }), this.options.signal, (p) => this.track(p.catch((err: unknown) => this.options.emit({ type: 'warning', message: `cannot follow the log of ${name}: ${(err as Error).message}` })))),
       };
       this.watched.set(id, w);
     }
@@ -242,6 +251,7 @@ export class ContainerLogFollower {
   constructor(
     private readonly client: ApiClient,
     private readonly id: string,
+    private readonly initialTail: number | undefined,
     private readonly onLine: (line: { stream: 'stdout' | 'stderr'; text: string }) => void,
     private readonly signal: AbortSignal,
     private readonly track: (p: Promise<unknown>) => void,
@@ -264,7 +274,11 @@ export class ContainerLogFollower {
     try {
       do {
         this.again = false;
-        await streamLogs(this.client, this.id, { follow: true, signal: this.signal, ...(this.last !== undefined ? { since: unixSeconds(this.last) } : {}) }, (line) => {
+        await streamLogs(this.client, this.id, {
+          follow: true,
+          signal: this.signal,
+          ...(this.last !== undefined ? { since: unixSeconds(this.last) } : this.initialTail !== undefined ? { tail: String(this.initialTail) } : {}),
+        }, (line) => {
           if (this.last !== undefined && line.time <= this.last) return;
           this.last = line.time;
           this.onLine(line);

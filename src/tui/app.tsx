@@ -87,7 +87,7 @@ export function App({ store, actions, now = Date.now, size, tickMs = 1000 }: App
       <ServiceTable rows={serviceRows(state, now())} selected={state.selected} width={width} />
       {state.help
         ? <HelpOverlay height={height} width={width} />
-        : <LogPane lines={visibleLines(state, height)} height={height} width={width} services={state.services.map((s) => s.name)} title={logTitle(state)} />}
+        : <LogPane lines={visibleLines(state, height)} height={height} width={width} services={state.services.map((s) => s.name)} title={logTitle(state)} containers={Object.values(state.containers).map((c) => c.name)} />}
       <Footer draft={state.draft} />
     </Box>
   );

@@ -18,17 +18,19 @@ export interface LogPaneProps {
   width: number;
   services: readonly string[];
   title: string;
+  /** Container names known, so the prefixes keep one width as lines scroll by. */
+  containers: readonly string[];
 }
 
-export function LogPane({ lines, height, width, services, title }: LogPaneProps) {
-  const prefixWidth = Math.max(0, ...lines.map((l) => l.container.length));
+export function LogPane({ lines, height, width, services, title, containers }: LogPaneProps) {
+  const prefixWidth = Math.min(Math.floor(width / 3), Math.max(0, ...containers.map((c) => c.length), ...lines.map((l) => l.container.length)));
   const textWidth = Math.max(1, width - prefixWidth - 3);
   return (
     <Box flexDirection="column" height={height + 1} width={width}>
       <Text wrap="truncate" color="gray">{`── ${title} `.padEnd(width, '─')}</Text>
       {lines.map((l) => (
         <Text key={l.seq} wrap="truncate">
-          <Text color={serviceColour(services, l.service)}>{l.container.padEnd(prefixWidth)} |</Text> {l.text.length > textWidth ? l.text.slice(0, textWidth) : l.text}
+          <Text color={serviceColour(services, l.service)}>{l.container.padEnd(prefixWidth).slice(0, prefixWidth)} |</Text> {l.text.length > textWidth ? l.text.slice(0, textWidth) : l.text}
         </Text>
       ))}
     </Box>

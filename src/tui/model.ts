@@ -249,6 +249,14 @@ export function visibleLines(state: TuiState, height: number): LogLine[] {
   const out: LogLine[] = [];
   const bottom = state.follow || state.anchor === undefined ? state.logs.nextSeq - 1 : state.anchor;
   const matches = lineMatcher(state);
+  if (bottom < state.logs.firstSeq) {
+    // The lines a paused view held have left the ring: show the oldest page kept.
+    for (let s = state.logs.firstSeq; s < state.logs.nextSeq && out.length < height; s++) {
+      const line = state.logs.bySeq(s)!;
+      if (matches(line)) out.push(line);
+    }
+    return out;
+  }
   for (let s = Math.min(bottom, state.logs.nextSeq - 1); s >= state.logs.firstSeq && out.length < height; s--) {
     const line = state.logs.bySeq(s)!;
     if (matches(line)) out.push(line);

@@ -81,6 +81,10 @@ t.test('follow off holds the view in place while lines arrive; PgUp/PgDn move it
   t.same(texts(s, 1), ['new2']);
   s = reduce(s, { kind: 'toggle-follow' });
   t.same(texts(s, 1), ['new3']);
+  let small = reduce(initialState('shop', SERVICES, 5), { kind: 'events', events: [log('web', 'p0'), log('web', 'p1')] });
+  small = reduce(small, { kind: 'toggle-follow' });
+  small = reduce(small, { kind: 'events', events: ['p2', 'p3', 'p4', 'p5', 'p6', 'p7'].map((x) => log('web', x)) });
+  t.same(texts(small, 2), ['p3', 'p4'], 'a paused view whose lines left the ring shows the oldest page kept');
   s = apply(state(log('db', 'a'), log('web', 'b'), log('db', 'c')), { kind: 'focus-selected' }, { kind: 'scroll', pages: -1, pageSize: 1 });
   t.same(texts(s, 5), ['a'], 'scrolling counts the lines of the view only');
 });
