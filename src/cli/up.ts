@@ -4,6 +4,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ContainerExit, UsageError } from '../common/errors.js';
 import type { GlobalArgs } from './global-options.js';
+import type { EmitEvent } from '../compose/events.js';
+import type { UpRequest } from '../compose/up.js';
 import type { CliIO } from './io.js';
 
 export interface UpArgs extends GlobalArgs {
@@ -26,6 +28,8 @@ export interface UpArgs extends GlobalArgs {
   abortOnContainerExit: boolean;
   exitCodeFrom?: string | undefined;
   format: 'plain' | 'json';
+  /** --no-tui: plain lines even on a terminal. */
+  tui: boolean;
 }
 
 export function upCommand(io: CliIO): CommandModule<GlobalArgs, UpArgs> {
@@ -49,7 +53,8 @@ export function upCommand(io: CliIO): CommandModule<GlobalArgs, UpArgs> {
         .option('build', { type: 'boolean', description: 'Build images before starting (--no-build: never build)' })
         .option('abort-on-container-exit', { type: 'boolean', default: false, description: 'Stop everything when any container exits' })
         .option('exit-code-from', { type: 'string', description: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' })
-        .option('format', { type: 'string', choices: ['plain', 'json'], default: 'plain', description: 'Progress as plain lines or JSON lines' }) as unknown as Argv<UpArgs>,
+        .option('format', { type: 'string', choices: ['plain', 'json'], default: 'plain', description: 'Progress as plain lines or JSON lines' })
+        .option('tui', { type: 'boolean', default: true, description: '--no-tui: plain lines and logs even on a terminal' }) as unknown as Argv<UpArgs>,
     handler: (args) => runUp(args, io),
   };
 }
@@ -74,9 +79,8 @@ async function runUp(args: UpArgs, io: CliIO): Promise<void> {
   if (args.abortOnContainerExit && args.detach) throw new UsageError('--abort-on-container-exit follows the services: it cannot be used with -d');
   const loaded = loadComposeProject(args, io);
   if (args.exitCodeFrom !== undefined && !loaded.project.services[args.exitCodeFrom]) throw new UsageError(`--exit-code-from ${args.exitCodeFrom}: no such service`);
-  const renderer = rendererFor(args.format, io);
   const client = await engineClient(io);
-  const plan = await upProject(client, loaded, {
+  const request = (emit: EmitEvent, signal?: AbortSignal): UpRequest => ({
     services: args.service ?? [],
     noDeps: !args.deps,
     forceRecreate: args.forceRecreate,
@@ -89,9 +93,21 @@ async function runUp(args: UpArgs, io: CliIO): Promise<void> {
     dryRun: args.dryRun,
     wait: args.wait,
     ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
-    emit: renderer.emit,
+    emit,
+    ...(signal ? { signal } : {}),
     logins: registryLogins(io),
   });
+  if (wantsTui(args, io)) {
+    // Loaded only here, so that no other command (nor up without a terminal) loads React and Ink.
+    // React picks its build when loaded: the development one costs several times the CPU per render.
+    process.env.NODE_ENV ??= 'production';
+    const { runUpInTui } = await import('./up-tui.js');
+    const code = await runUpInTui(client, loaded, args, io, request);
+    if (code !== 0) throw new ContainerExit(code);
+    return;
+  }
+  const renderer = rendererFor(args.format, io);
+  const plan = await upProject(client, loaded, request(renderer.emit));
   if (args.dryRun) {
     io.stdout.write(args.format === 'json' ? `${JSON.stringify(plan)}\n` : formatPlan(plan));
     return;
@@ -99,6 +115,12 @@ async function runUp(args: UpArgs, io: CliIO): Promise<void> {
   if (args.detach || args.wait) return;
   const code = await followUntilStopped(client, loaded, plan.services, args, renderer, io);
   if (code !== 0) throw new ContainerExit(code);
+}
+
+/** The live display is for a person at a terminal following the stack, not for scripts, CI or JSON. */
+export function wantsTui(args: Pick<UpArgs, 'detach' | 'wait' | 'dryRun' | 'tui' | 'format'>, io: Pick<CliIO, 'stdout' | 'env'>, stdinIsTty = process.stdin.isTTY === true): boolean {
+  return !args.detach && !args.wait && !args.dryRun && args.tui && args.format !== 'json'
+    && io.stdout.isTTY === true && stdinIsTty && io.env.CI !== 'true';
 }
 
 /** Attached mode: logs until every container stopped; the exit code Compose would give. */

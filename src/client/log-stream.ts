@@ -53,6 +53,8 @@ export async function streamLogs(client: ApiClient, container: string, request: 
       if (await client.ping()) {
         const state = await client.call<{ State: { Running: boolean; Restarting: boolean } }>('GET', `/containers/${encodeURIComponent(container)}/json`);
         if (!state.State.Running && !state.State.Restarting) return;
+        // Restarting by its policy: its next run's log begins after a back-off; do not spin until then.
+        if (state.State.Restarting) await sleep(100);
       }
     } catch (err) {
       if (!(err instanceof EngineUnreachable) || !request.follow || request.signal?.aborted) {

@@ -82,6 +82,8 @@ class OperationRunner {
 
   async run(op: Operation): Promise<void> {
     try {
+      // An interrupted `up` starts nothing more; what is under way finishes.
+      if (this.options.signal?.aborted) throw new RuntimeFailure('interrupted');
       await this.perform(op);
     } catch (err) {
       this.failedOp ??= op;

@@ -2,6 +2,7 @@
 // never writes to a terminal: renderers (plain lines, JSON lines, later the TUI) turn
 // these into output, and tests read them as data.
 
+import type { ContainerStatusName } from '../common/api-types.js';
 import type { DependencyCondition } from './model.js';
 
 export type ResourceStatus =
@@ -28,8 +29,30 @@ export type ComposeEvent =
   | { type: 'container-exited'; service: string; container: string; exitCode: number }
   | { type: 'orphans'; containers: string[] }
   | { type: 'log'; service: string; container: string; stream: 'stdout' | 'stderr'; text: string }
+  /** What the project monitor (monitor.ts) saw of a container: its state after an engine event. */
+  | {
+    type: 'container-state';
+    /** The engine's id: a recreated container keeps its name but not its id. */
+    id: string;
+    service: string;
+    container: string;
+    state: ContainerRunState;
+    health?: 'starting' | 'healthy' | 'unhealthy';
+    /** Restarts by its restart policy plus restarts asked for while monitored. */
+    restarts: number;
+    /** Set once it has exited. */
+    exitCode?: number;
+    /** RFC3339, of the current run; unset before the first start. */
+    startedAt?: string;
+    /** Published ports, `HOSTPORT->PORT/PROTO`. */
+    ports: string[];
+  }
+  /** One resource sample of a running container. */
+  | { type: 'stats'; id: string; service: string; container: string; cpuPercent: number; memoryBytes: number }
   | { type: 'warning'; message: string }
   | { type: 'error'; service?: string; container?: string; message: string };
+
+export type ContainerRunState = ContainerStatusName | 'removed';
 
 export type EmitEvent = (event: ComposeEvent) => void;
 
@@ -56,7 +79,7 @@ export function progressOf(e: ComposeEvent): { resource: 'Network' | 'Volume' | 
       return e.status === 'healthy' ? { resource: 'Container', name: e.container, status: 'Healthy', done: true } : undefined;
     case 'container-exited':
       return { resource: 'Container', name: e.container, status: 'Exited', done: true };
-    case 'orphans': case 'log': case 'warning': case 'error':
+    case 'orphans': case 'log': case 'warning': case 'error': case 'container-state': case 'stats':
       return undefined;
     default: {
       const s = status(e.type.slice('container-'.length));

@@ -25,7 +25,7 @@ export interface ServiceActionOptions {
 }
 
 /** The progress events that name only a service and a container. */
-type ContainerStep = Exclude<Extract<ComposeEvent, { service: string; container: string }>, { exitCode: number } | { dependency: string } | { status: string } | { text: string }>['type'];
+type ContainerStep = Exclude<Extract<ComposeEvent, { service: string; container: string }>, { exitCode: number } | { dependency: string } | { status: string } | { text: string } | { id: string }>['type'];
 
 interface ActionSpec {
   order: 'dependencies first' | 'dependents first';
