@@ -34,14 +34,45 @@ export function mountTui(store: TuiStore, actions: TuiActions, terminal: TuiTerm
     instance.unmount();
     instance.cleanup();
     instance = undefined;
+    // Stop reading the terminal at the handle: without it this process keeps filling its
+    // stdin buffer and a shell given the terminal would miss the keys it took.
+    terminal.stdin.pause();
+    stopReading(terminal.stdin);
     terminal.stdout.write(LEAVE_ALT_SCREEN);
   };
   mount();
   return {
     suspend: unmount,
     resume: () => {
-      if (!instance) mount();
+      if (instance) return;
+      startReading(terminal.stdin);
+      mount();
     },
     close: unmount,
   };
+}
+
+/**
+ * pause() alone leaves a TTY stream reading at its handle until its buffer is full (Node
+ * stops the handle on pause only for sockets with a user buffer), so the display stops and
+ * restarts the handle itself; the stream's own state is left as it was (a read pending),
+ * so what the restarted handle reads reaches Ink's 'readable' listener.
+ */
+type ReadHandle = { reading?: boolean; readStop?: () => number; readStart?: () => number };
+const handleOf = (stream: NodeJS.ReadStream): ReadHandle | undefined => (stream as unknown as { _handle?: ReadHandle })._handle;
+
+function stopReading(stream: NodeJS.ReadStream): void {
+  const handle = handleOf(stream);
+  if (handle?.reading && handle.readStop) {
+    handle.reading = false;
+    handle.readStop();
+  }
+}
+
+function startReading(stream: NodeJS.ReadStream): void {
+  const handle = handleOf(stream);
+  if (handle && !handle.reading && handle.readStart) {
+    handle.reading = true;
+    handle.readStart();
+  }
 }
