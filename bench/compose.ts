@@ -155,8 +155,8 @@ function composer(side: Side, env: NodeJS.ProcessEnv, file: string, project: str
       for (const endpoint of inspect.stdout.trim().split(/\s+/).filter(Boolean)) {
         await execFileAsync(DOCKER_CLI, ['network', 'disconnect', '-f', stale[1]!, endpoint], { env }).catch(() => undefined);
       }
-      await timed(cmd, argv, env, `${what}, again`);
-      console.log(`note: ${what}: dockerd kept stale endpoints on ${stale[1]}; removed by disconnect -f and a second down (${Math.round(performance.now() - started)} ms, not counted)`);
+      const again = await timed(cmd, argv, env, `${what}, again`).then(() => 'removed by disconnect -f and a second down', (e: Error) => `left (the next up uses it again): ${e.message.split('\n').at(-1)}`);
+      console.log(`note: ${what}: dockerd kept stale endpoints on ${stale[1]}; ${again} (${Math.round(performance.now() - started)} ms, not counted)`);
       return (err as { elapsed?: number }).elapsed ?? Number.NaN;
     }
   };
@@ -234,7 +234,11 @@ interface Daemons {
 async function removeEverythingInDocker(env: NodeJS.ProcessEnv): Promise<void> {
   const ids = (await execFileAsync(DOCKER_CLI, ['ps', '-aq'], { env })).stdout.trim().split('\n').filter(Boolean);
   if (ids.length > 0) await execFileAsync(DOCKER_CLI, ['rm', '-f', '-v', ...ids], { env, timeout: 120_000 });
-  await execFileAsync(DOCKER_CLI, ['network', 'prune', '-f'], { env, timeout: 60_000 });
+  await execFileAsync(DOCKER_CLI, ['network', 'prune', '-f'], { env, timeout: 60_000 }).catch(() => undefined);
+  // A network dockerd would not remove (stale endpoints) keeps its bridge in the host's
+  // namespace after dockerd stops: take the bridge away ourselves.
+  const left = (await execFileAsync(DOCKER_CLI, ['network', 'ls', '-q', '--no-trunc', '--filter', 'type=custom'], { env })).stdout.trim().split('\n').filter(Boolean);
+  for (const id of left) await execFileAsync('ip', ['link', 'del', `br-${id.slice(0, 12)}`]).catch(() => undefined);
 }
 
 /** Whatever a failed round left in our engine: its containers (their shims outlive the engine) and networks. */
@@ -391,7 +395,10 @@ async function main(): Promise<void> {
         dockerNote = `docker: ${prepared.version}`;
       }
     }
-    await runRounds(sides);
+    await runRounds(sides).catch((err: Error) => {
+      printTable(sides.find((r) => r.side.name === 'stack')?.figures, sides.find((r) => r.side.name === 'docker')?.figures, `the rounds stopped early: ${err.message}`);
+      throw err;
+    });
   } finally {
     await cleanup();
     process.off('SIGINT', onSignal);
