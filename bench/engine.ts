@@ -9,13 +9,14 @@
 // Everything (engines, mounts, temp dirs) is cleaned up, also on failure or SIGINT.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeBusyboxImage } from '../src/image/bootstrap.js';
 import { ImageStore } from '../src/image/store.js';
 import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
+import { alive, killAll, processTree, stopChild, unmountUnder } from './processes.js';
 import { DOCKER_CLI, ensureDocker, http, importBusyboxImage, startPrivateDockerd, waitForPing, type HttpReply } from './docker-peer.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -85,47 +86,9 @@ function processName(pid: number): string {
   }
 }
 
-/** The pid and every live descendant of it. */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
 function treeRss(root: number): { total: number; parts: Array<{ pid: number; name: string; kb: number }> } {
   const parts = processTree(root).map((pid) => ({ pid, name: processName(pid), kb: rssKb(pid) }));
   return { total: parts.reduce((a, p) => a + p.kb, 0), parts };
-}
-
-function alive(child: ChildProcess | undefined): child is ChildProcess {
-  return child !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
-async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!alive(child)) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  if (await Promise.race([gone.then(() => true), sleep(graceMs).then(() => false)])) return;
-  child.kill('SIGKILL');
-  await gone;
 }
 
 function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): number {
@@ -134,19 +97,6 @@ function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: 
   const elapsed = performance.now() - started;
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${String(r.stderr).trim() || r.error?.message}`);
   return elapsed;
-}
-
-// --- cleanup -----------------------------------------------------------------------------
-
-function unmountUnder(base: string): void {
-  for (let pass = 0; pass < 3; pass++) {
-    const mounts = readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
-      .filter((m) => m === base || m.startsWith(`${base}/`));
-    if (mounts.length === 0) return;
-    for (const m of mounts.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-  }
 }
 
 // --- the stack column --------------------------------------------------------------------
@@ -251,13 +201,7 @@ async function main(): Promise<void> {
     // dockerd stops its own containerd on SIGTERM; kill leftovers of its tree if it does not.
     const dockerTree = alive(state.dockerd) ? processTree(state.dockerd.pid!).slice(1) : [];
     await stopChild(state.dockerd, 15_000).catch(() => undefined);
-    for (const pid of dockerTree) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    killAll(dockerTree);
     unmountUnder(base);
     rmSync(base, { recursive: true, force: true, maxRetries: 3 });
   };

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { ConflictError, ContainerExit, InvalidStackFileError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
 import { runConfigWithoutYargs } from './config-fast-path.js';
 import { runWithoutYargs } from './run-fast-path.js';
+import { runUpDownWithoutYargs } from './up-down-fast-path.js';
 import { processIO, type CliIO } from './io.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, invalidStackFile: 15, internal: 70, interrupted: 130 } as const;
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     if (await runConfigWithoutYargs(argv, io)) return EXIT.ok;
     if (await runWithoutYargs(argv, io)) return EXIT.ok;
+    if (await runUpDownWithoutYargs(argv, io)) return EXIT.ok;
     const { runCommandLine } = await import('./commands.js');
     await runCommandLine(argv, io);
     return EXIT.ok;

@@ -69,7 +69,8 @@ export function parseScale(values: string | string[] | undefined): Record<string
   return out;
 }
 
-async function runUp(args: UpArgs, io: CliIO): Promise<void> {
+/** What `up` does once its command line is read (by yargs, or by up-down-fast-path.ts). */
+export async function runUp(args: UpArgs, io: CliIO): Promise<void> {
   const { loadComposeProject, rendererFor } = await import('./compose-project.js');
   const { upProject } = await import('../compose/up.js');
   const { formatPlan } = await import('../compose/plan.js');

@@ -127,8 +127,10 @@ export class ContainerService {
   /** A container directory without a record: a create the engine did not finish. */
   private async removeLeftovers(id: string): Promise<void> {
     const dirs = containerRootfsDirs(this.options.root, id);
-    await unmountRootfs(dirs.target);
-    await this.options.runtime.delete(id, { force: true }).catch(() => undefined);
+    // The shim unmounts the rootfs once the container is gone; umount(8) only for what it
+    // could not (no shim state: a create cut short, or a failed delete).
+    await this.options.runtime.delete(id, { force: true, unmount: dirs.target }).catch(() => undefined);
+    if (await isMountPoint(dirs.target)) await unmountRootfs(dirs.target);
     await rm(containerDir(this.options.root, id), { recursive: true, force: true });
   }
 

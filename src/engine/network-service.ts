@@ -297,8 +297,12 @@ export class NetworkService {
       if (!record.FixedSubnet) record.Subnet = formatSubnet(this.pickFreeSubnet(record));
       const subnet = parseSubnet(record.Subnet);
       if (!record.FixedSubnet || !record.Gateway) record.Gateway = defaultGateway(subnet);
-      await deleteBridge(bridge, this.run);
-      await createBridge(bridge, `${record.Gateway}/${subnet.prefix}`, this.run);
+      await createBridge(bridge, `${record.Gateway}/${subnet.prefix}`, this.run).catch(async (err: Error) => {
+        // A bridge left by an engine that died half-way: made anew (one process less when there is none, the usual case).
+        if (!/File exists/.test(err.message)) throw err;
+        await deleteBridge(bridge, this.run);
+        await createBridge(bridge, `${record.Gateway}/${subnet.prefix}`, this.run);
+      });
       // Another engine may have taken the same subnet a moment ago: the kernel is the
       // referee, and the lower interface name keeps it.
       const rival = hostSubnets().find((s) => s.iface && s.iface !== bridge && overlaps(s, subnet));

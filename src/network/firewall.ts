@@ -129,11 +129,19 @@ function checkPort(p: PublishedPort): void {
   if (!BRIDGE_NAME.test(p.bridge)) throw new TypeError(`not a bridge name: ${JSON.stringify(p.bridge)}`);
 }
 
+interface PortCall {
+  kind: 'publish' | 'unpublish';
+  ports: PublishedPort[];
+  done: Promise<void>;
+}
+
 export class Firewall {
   private readonly run: CommandRunner;
   private readonly chain: { forward: string; isolation: string; dnat: string; postrouting: string };
   /** Calls run one after another: each one's diff is computed from the rules the previous one left. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The last call queued, while it is a publish or unpublish that has not begun: later ones of its kind join it. */
+  private tail: PortCall | undefined;
 
   constructor(options: { tag: string; run?: CommandRunner }) {
     if (!TAG.test(options.tag)) throw new TypeError(`a firewall tag is 1 to 8 of [a-z0-9], not ${JSON.stringify(options.tag)}`);
@@ -177,14 +185,14 @@ export class Firewall {
 
   publish(ports: PublishedPort[]): Promise<void> {
     ports.forEach(checkPort);
-    return this.serial(async () => {
+    return this.coalesced('publish', ports, async (all) => {
       const saved = await this.save();
       const batch = new RestoreBatch();
       this.ensureBase(saved, batch);
       const internal = new Set(this.networksIn(saved).filter((bridge) => this.isInternal(saved, bridge)));
       // Like Docker, ports of containers on internal networks are not published: the network
       // promises no traffic in or out, and a DNAT from the host's own OUTPUT would bypass FORWARD.
-      const reachable = ports.filter((p) => !internal.has(p.bridge));
+      const reachable = all.filter((p) => !internal.has(p.bridge));
       this.addRules(saved, batch, reachable.flatMap((p) => this.portRules(p)));
       await this.restore(batch);
     });
@@ -192,10 +200,10 @@ export class Firewall {
 
   unpublish(ports: PublishedPort[]): Promise<void> {
     ports.forEach(checkPort);
-    return this.serial(async () => {
+    return this.coalesced('unpublish', ports, async (all) => {
       const saved = await this.save();
       const batch = new RestoreBatch();
-      const dnats = ports.map((p) => this.dnatRule(p));
+      const dnats = all.map((p) => this.dnatRule(p));
       this.removeRules(saved, batch, dnats);
       this.removeRules(saved, batch, this.unusedHairpins(saved, dnats.map((r) => r.spec)));
       await this.restore(batch);
@@ -221,9 +229,32 @@ export class Firewall {
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
+    this.tail = undefined;
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Containers starting (or stopping) together each publish (or unpublish) their ports: a call
+   * of the same kind as the last one queued, which has not begun, joins it, so they cost two
+   * processes together instead of two each. Only the last: calls never overtake another kind.
+   * Joined calls succeed or fail together, as the one batch they are.
+   */
+  private coalesced(kind: PortCall['kind'], ports: PublishedPort[], work: (all: PublishedPort[]) => Promise<void>): Promise<void> {
+    const tail = this.tail;
+    if (tail?.kind === kind) {
+      tail.ports.push(...ports);
+      return tail.done;
+    }
+    const call: PortCall = { kind, ports: [...ports], done: Promise.resolve() };
+    call.done = this.serial(() => {
+      // Begun: the batch is fixed, later calls queue anew.
+      if (this.tail === call) this.tail = undefined;
+      return work(call.ports);
+    });
+    this.tail = call;
+    return call.done;
   }
 
   private async save(): Promise<Saved> {

@@ -294,13 +294,16 @@ export class ShimRuntime {
   /**
    * Removes the container's cgroups, state and logs, and the bundle's config.json (and
    * the bundle directory when that leaves it empty: a rootfs inside belongs to the caller).
+   * With `unmount`, the shim also unmounts that directory (the rootfs) after the container
+   * is gone, saving the caller a process; without a state there is no shim to ask.
    */
-  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+  async delete(id: string, options: { force?: boolean; unmount?: string } = {}): Promise<void> {
     let bundle: string | undefined;
     if (existsSync(this.statePath(id))) {
       bundle = (await this.state(id)).bundle;
       const args = ['delete', '--state', this.statePath(id)];
       if (options.force) args.push('--force');
+      if (options.unmount) args.push('--unmount', options.unmount);
       const r = await runProcess(this.shimPath, args);
       if (r.code !== 0) {
         throw new RuntimeFailure(`cannot delete container ${id}: ${r.stderr.trim().replace(/^stack-shim: /, '')}`);

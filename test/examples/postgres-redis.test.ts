@@ -6,39 +6,19 @@
 // ports, data kept across down/up, and down -v leaving nothing.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { debianTarball, importRootfsTarball } from '../../src/image/bootstrap.js';
-import { ImageStore } from '../../src/image/store.js';
 import { engineSkipReason, makeEngineHarness } from '../api/engine-harness.js';
 import { runCli } from '../cli/run-cli.js';
+import { EXAMPLE, EXAMPLE_IMAGES, exampleArchive, importDebianBase } from './example-images.js';
 
 const run = promisify(execFile);
-const CACHE = '/var/cache/stack-test';
-const EXAMPLE = resolve(import.meta.dirname, '../../../examples/postgres-redis');
-const IMAGES = ['stack-examples/postgres:15', 'stack-examples/redis:7'];
 
 const skip = engineSkipReason()
   ?? (existsSync('/usr/bin/mmdebstrap') ? undefined : 'needs mmdebstrap')
   ?? (existsSync('/usr/bin/psql') ? undefined : 'needs psql (postgresql-client)')
   ?? (existsSync('/usr/bin/redis-cli') ? false : 'needs redis-cli (redis-tools)');
-
-/** A hash of every file of the example but the stack file: what the built images depend on. */
-function exampleKey(): string {
-  const hash = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name !== 'compose.yaml') hash.update(`${path.slice(EXAMPLE.length)}\0`).update(readFileSync(path));
-    }
-  };
-  walk(EXAMPLE);
-  return hash.digest('hex').slice(0, 16);
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -57,9 +37,8 @@ t.test('EXAMPLE: the Postgres + Redis stack comes up healthy, real clients use i
     await stack('down', '-v');
     await h.cleanup();
   });
-  const store = await new ImageStore(join(h.paths.root, 'image')).init();
-  await importRootfsTarball(store, await debianTarball({ suite: 'bookworm', variant: 'minbase', cacheDir: CACHE }, h.paths.root), 'stack/debian:bookworm');
-  const archive = join(CACHE, `examples-postgres-redis-${exampleKey()}.tar`);
+  await importDebianBase(h.paths.root);
+  const archive = exampleArchive();
   if (existsSync(archive)) {
     const loaded = await runCli(['load', '-i', archive], { cwd: EXAMPLE, env });
     t.equal(loaded.code, 0, loaded.stderr);
@@ -70,7 +49,7 @@ t.test('EXAMPLE: the Postgres + Redis stack comes up healthy, real clients use i
   t.match(up.stdout, /Container devdb-postgres-1\s+Healthy/);
   t.match(up.stdout, /Container devdb-redis-1\s+Healthy/);
   if (!existsSync(archive)) {
-    const saved = await runCli(['save', '-o', `${archive}.partial`, ...IMAGES], { cwd: EXAMPLE, env });
+    const saved = await runCli(['save', '-o', `${archive}.partial`, ...EXAMPLE_IMAGES], { cwd: EXAMPLE, env });
     t.equal(saved.code, 0, saved.stderr);
     await run('mv', [`${archive}.partial`, archive]);
   }

@@ -2,7 +2,7 @@
  *
  *   stack-shim run --bundle DIR --id ID --state FILE --log FILE
  *   stack-shim exec --state FILE --process FILE
- *   stack-shim delete --state FILE [--force]
+ *   stack-shim delete --state FILE [--force] [--unmount DIR]
  *   stack-shim net-attach < JSON,  stack-shim net-detach < JSON
  *
  * `run` forks twice with a setsid between, so the supervising process belongs to no
@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -54,7 +55,7 @@ static void usage(void)
 {
 	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE\n"
 	      "       stack-shim exec --state FILE --process FILE [-t [--rows N --cols N] [--size-file FILE]]\n"
-	      "       stack-shim delete --state FILE [--force]\n"
+	      "       stack-shim delete --state FILE [--force] [--unmount DIR]\n"
 	      "       stack-shim net-attach < JSON\n"
 	      "       stack-shim net-detach < JSON\n"
 	      "       stack-shim unpack DIR < UNCOMPRESSED-TAR\n", stderr);
@@ -549,9 +550,22 @@ static int pid_alive(pid_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* The container's rootfs, unmounted in the same process that removed its cgroups (one
+ * process per removal instead of two). Busy (a leftover process of the container
+ * holds it): detached, so its directory can go; not mounted, or gone: nothing to do. */
+static int unmount_rootfs(const char *dir)
+{
+	if (umount2(dir, 0) == 0 || errno == EINVAL || errno == ENOENT)
+		return 0;
+	if (umount2(dir, MNT_DETACH) == 0 || errno == EINVAL || errno == ENOENT)
+		return 0;
+	fprintf(stderr, "stack-shim: delete: cannot unmount %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
 static int command_delete(int argc, char **argv)
 {
-	const char *state_path = NULL;
+	const char *state_path = NULL, *unmount = NULL;
 	int force = 0, rc = 0;
 	cJSON *doc, *cgroups, *entry, *status, *shim_pid, *pid;
 	char *text;
@@ -561,6 +575,8 @@ static int command_delete(int argc, char **argv)
 			force = 1;
 		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
 			state_path = argv[++i];
+		else if (strcmp(argv[i], "--unmount") == 0 && i + 1 < argc)
+			unmount = argv[++i];
 		else
 			usage();
 	}
@@ -606,6 +622,8 @@ static int command_delete(int argc, char **argv)
 		}
 	}
 	cJSON_Delete(doc);
+	if (unmount && unmount_rootfs(unmount) < 0)
+		rc = 1;
 	return rc;
 }
 
