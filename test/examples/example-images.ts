@@ -15,14 +15,15 @@ export const EXAMPLE_IMAGES = ['stack-examples/postgres:15', 'stack-examples/red
 export const DEBIAN_BASE_IMAGE = 'stack/debian:bookworm';
 const DEBIAN_BASE = { suite: 'bookworm', variant: 'minbase' } as const;
 
-/** A hash of every file of the example but the stack file: what the built images depend on. */
+/** A hash of the example's build contexts (every file but the stack file and the app's script): what the built images depend on. */
 export function exampleKey(): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name !== 'compose.yaml') hash.update(`${path.slice(EXAMPLE.length)}\0`).update(readFileSync(path));
+      if (statSync(path).isDirectory()) {
+        if (path !== join(EXAMPLE, 'app')) walk(path);
+      } else if (name !== 'compose.yaml') hash.update(`${path.slice(EXAMPLE.length)}\0`).update(readFileSync(path));
     }
   };
   walk(EXAMPLE);

@@ -48,6 +48,10 @@ t.test('EXAMPLE: the Postgres + Redis stack comes up healthy, real clients use i
   t.equal(up.code, 0, up.stderr);
   t.match(up.stdout, /Container devdb-postgres-1\s+Healthy/);
   t.match(up.stdout, /Container devdb-redis-1\s+Healthy/);
+  t.match(up.stdout, /Container devdb-app-1\s+Healthy/);
+  t.ok(up.stdout.indexOf('devdb-app-1  Started') > up.stdout.indexOf('devdb-postgres-1  Healthy'), 'the app started after Postgres was healthy');
+  const appLog = await stack('logs', 'app');
+  t.match(appLog.stdout, /visit recorded: 1 in postgres, redis counter 1/, 'the app used both by their service names');
   if (!existsSync(archive)) {
     const saved = await runCli(['save', '-o', `${archive}.partial`, ...EXAMPLE_IMAGES], { cwd: EXAMPLE, env });
     t.equal(saved.code, 0, saved.stderr);
@@ -66,6 +70,7 @@ t.test('EXAMPLE: the Postgres + Redis stack comes up healthy, real clients use i
   t.equal(again.code, 0, again.stderr);
   t.equal((await psql('select sum(n) from visits;')).stdout.trim(), '3', 'the Postgres data survived down and up (named volume)');
   t.equal((await redis('get', 'greeting')).stdout.trim(), 'hello', 'so did Redis\'s (append-only file in its volume)');
+  t.match((await stack('logs', 'app')).stdout, /visit recorded: 2 in postgres, redis counter 2/, 'the new app container counts on from the kept data');
 
   const gone = await stack('down', '-v');
   t.equal(gone.code, 0, gone.stderr);
