@@ -113,12 +113,13 @@ const redisAnswers = (port: number) => async (): Promise<boolean> => {
 
 // --- the stack files ---------------------------------------------------------------------
 
-/** The example's stack file without `name:` (unknown to docker-compose 1.29), build contexts made absolute. */
+/** The example's stack file without `name:` (unknown to docker-compose 1.29), build contexts and bind sources made absolute. */
 function writeExampleStackFile(dir: string): string {
   const text = readFileSync(join(EXAMPLE, 'compose.yaml'), 'utf8')
     .replace(/^name: .*\n/m, '')
-    .replace(/^(\s+build: )\.\/(\S+)$/gm, (_m, lead: string, sub: string) => `${lead}${join(EXAMPLE, sub)}`);
-  if (/^name:/m.test(text) || text.includes('build: ./')) throw new Error('the example stack file changed shape: update writeExampleStackFile');
+    .replace(/^(\s+build: )\.\/(\S+)$/gm, (_m, lead: string, sub: string) => `${lead}${join(EXAMPLE, sub)}`)
+    .replace(/^(\s+- )\.\/([^:\s]+):/gm, (_m, lead: string, sub: string) => `${lead}${join(EXAMPLE, sub)}:`);
+  if (/^name:/m.test(text) || text.includes(' ./')) throw new Error('the example stack file changed shape: update writeExampleStackFile');
   const file = join(dir, 'example.yaml');
   writeFileSync(file, text);
   return file;
