@@ -184,25 +184,31 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
   // Images: built or pulled before any container of theirs is made.
   const imageOp = new Map<string, string>();
   const rebuilt = new Set<string>();
+  // As Compose does: an image another service of the project builds is built, never pulled.
+  const builders = new Map<string, NonNullable<Service['build']>>();
+  for (const other of Object.values(project.services)) {
+    if (other.build && !builders.has(serviceImage(project, other))) builders.set(serviceImage(project, other), other.build);
+  }
   for (const s of services) {
     const service = project.services[s]!;
     const image = serviceImage(project, service);
+    const build = service.build ?? builders.get(image);
     const present = observed.images[imageKey(image)] !== undefined;
     const id = `image:${image}`;
     const policy = options.pull ?? pullPolicyOf(service);
-    if (service.build && (options.build || (!present && !options.noBuild) || policy === 'build')) {
-      if (observed.missingBuildContexts.includes(service.build.context)) {
-        problems.push(`service ${s}: build context ${service.build.context} does not exist: check "build:" in the stack file`);
+    if (build && (options.build || (!present && !options.noBuild) || policy === 'build')) {
+      if (observed.missingBuildContexts.includes(build.context)) {
+        problems.push(`service ${s}: build context ${build.context} does not exist: check "build:" in the stack file`);
         continue;
       }
       if (!operations.some((o) => o.id === id)) {
         add({
           id, kind: 'build-image', target: image, cause: options.build ? '--build' : 'missing', after: [], service: s,
           build: {
-            context: service.build.context,
-            ...(service.build.dockerfile ? { dockerfile: service.build.dockerfile } : {}),
-            ...(service.build.args ? { args: Object.fromEntries(Object.entries(service.build.args).filter((e): e is [string, string] => e[1] !== null)) } : {}),
-            ...(service.build.target ? { target: service.build.target } : {}),
+            context: build.context,
+            ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}),
+            ...(build.args ? { args: Object.fromEntries(Object.entries(build.args).filter((e): e is [string, string] => e[1] !== null)) } : {}),
+            ...(build.target ? { target: build.target } : {}),
           },
         });
       }
@@ -210,7 +216,7 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
       rebuilt.add(s);
       continue;
     }
-    if (!present && service.build && options.noBuild) {
+    if (!present && build && options.noBuild) {
       problems.push(`service ${s}: image ${image} is missing and --no-build forbids building it`);
       continue;
     }

@@ -218,11 +218,8 @@ export class ContainerNetworking implements DnsRecordSource {
       const address = await this.options.networks.allocate(network, record.Id, endpoint.IPAMConfig?.IPv4Address ?? undefined);
       interfaces.push(this.fillEndpoint(record, network, endpoint, address, index++));
     }
-    const primary = Object.values(endpoints)[0];
-    if (primary && held.length) {
-      const network = this.options.networks.find(primary.NetworkID);
-      await this.options.firewall.publish(held.map((h) => publishedPort(h, primary.IPAddress, bridgeName(network.Id))));
-    }
+    const via = this.gatewayEndpoint(endpoints);
+    if (via && held.length) await this.options.firewall.publish(held.map((h) => publishedPort(h, via.endpoint.IPAddress, bridgeName(via.network.Id))));
     record.NetworkSettings = { ...record.NetworkSettings, Networks: endpoints, Ports: portMap(record, held) };
     return interfaces;
   }
@@ -356,11 +353,23 @@ export class ContainerNetworking implements DnsRecordSource {
     await this.options.firewall.publish(ports);
   }
 
+  /**
+   * Where published ports lead: the first of the container's networks that is not internal,
+   * as Docker publishes through the endpoint that gives the container its default gateway.
+   */
+  private gatewayEndpoint(endpoints: Record<string, EndpointSettings>): { endpoint: EndpointSettings; network: NetworkRecord } | undefined {
+    for (const endpoint of Object.values(endpoints)) {
+      const network = endpoint.IPAddress ? this.tryFind(endpoint.NetworkID) : undefined;
+      if (network && !network.Internal) return { endpoint, network };
+    }
+    return undefined;
+  }
+
   private publishedPorts(record: ContainerRecord): PublishedPort[] {
-    const primary = Object.values(record.NetworkSettings?.Networks ?? {})[0];
-    if (!primary?.IPAddress) return [];
-    const network = this.tryFind(primary.NetworkID);
-    if (!network) return [];
+    const via = this.gatewayEndpoint(record.NetworkSettings?.Networks ?? {});
+    if (!via) return [];
+    const primary = via.endpoint;
+    const network = via.network;
     const out: PublishedPort[] = [];
     for (const [key, bindings] of Object.entries(record.NetworkSettings?.Ports ?? {})) {
       const { port, protocol } = parsePortKey(key);

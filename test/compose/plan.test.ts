@@ -124,6 +124,26 @@ up to date: shop-db-1, shop-web-1
 `);
 });
 
+t.test('images: one another service builds is built once, never pulled, and waited for', async (t) => {
+  const { project, graph } = loadYaml(`
+name: shared
+services:
+  web:
+    build: ./web
+    image: shared/httpd:1
+    depends_on: [api]
+  api:
+    image: shared/httpd:1
+`);
+  t.equal(formatPlan(planUp(project, graph, emptyEngine('shared'))), `project shared: 4 operations
+  1. create network shared_default (missing)
+  2. build image shared/httpd:1 (missing)
+  3. create container shared-api-1 (new); after 1, 2
+  4. create container shared-web-1 (new); after 1, 2, 3; waits for api service_started
+`);
+  t.equal(formatPlan(planUp(project, graph, emptyEngine('shared'), { services: ['api'], noDeps: true })).includes('build image shared/httpd:1'), true, 'also when only the service without build: is asked for');
+});
+
 t.test('images: a missing one is built when the service has build:, pulled otherwise', async (t) => {
   const yaml = `
 name: img

@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { debianTarball, importRootfsTarball } from '../../src/image/bootstrap.js';
 import { ImageStore } from '../../src/image/store.js';
 
@@ -15,24 +15,33 @@ export const EXAMPLE_IMAGES = ['stack-examples/postgres:15', 'stack-examples/red
 export const DEBIAN_BASE_IMAGE = 'stack/debian:bookworm';
 const DEBIAN_BASE = { suite: 'bookworm', variant: 'minbase' } as const;
 
-/** A hash of the example's build contexts (every file but the stack file and the app's script): what the built images depend on. */
-export function exampleKey(): string {
+/** A hash of an example's build contexts: what its built images depend on. */
+export function contextsKey(exampleDir: string, contexts: readonly string[]): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
-      if (statSync(path).isDirectory()) {
-        if (path !== join(EXAMPLE, 'app')) walk(path);
-      } else if (name !== 'compose.yaml') hash.update(`${path.slice(EXAMPLE.length)}\0`).update(readFileSync(path));
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(`${path.slice(exampleDir.length)}\0`).update(readFileSync(path));
     }
   };
-  walk(EXAMPLE);
+  for (const context of contexts) walk(join(exampleDir, context));
   return hash.digest('hex').slice(0, 16);
+}
+
+/** The default example's key: its postgres/ and redis/ build contexts. */
+export function exampleKey(): string {
+  return contextsKey(EXAMPLE, ['postgres', 'redis']);
 }
 
 /** Where the built example images are cached; `flavour` tells apart archives made by other builders. */
 export function exampleArchive(flavour = ''): string {
   return join(TEST_CACHE, `examples-postgres-redis${flavour ? `-${flavour}` : ''}-${exampleKey()}.tar`);
+}
+
+/** Where another example's built images are cached, keyed by its build contexts. */
+export function builtImagesArchive(exampleDir: string, contexts: readonly string[]): string {
+  return join(TEST_CACHE, `examples-${basename(exampleDir)}-${contextsKey(exampleDir, contexts)}.tar`);
 }
 
 /** The cached Debian base rootfs tarball (made with mmdebstrap the first time). */
