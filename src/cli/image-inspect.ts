@@ -3,17 +3,18 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
-import { printInspected } from './print-inspected.js';
+import { printInspected, withInspectFormat } from './print-inspected.js';
 
 interface ImageInspectArgs extends GlobalArgs {
   images: string[];
+  format?: string | undefined;
 }
 
 export function imageInspectCommand(io: CliIO): CommandModule<GlobalArgs, ImageInspectArgs> {
   return {
     command: 'inspect <images..>',
     describe: 'Show the details of images as JSON',
-    builder: (y: Argv<GlobalArgs>) => y.positional('images', { type: 'string', array: true, demandOption: true }) as unknown as Argv<ImageInspectArgs>,
-    handler: (args) => printInspected(io, args.images, (image, get) => get(`/images/${image}/json`)),
+    builder: (y: Argv<GlobalArgs>) => withInspectFormat(y.positional('images', { type: 'string', array: true, demandOption: true })) as unknown as Argv<ImageInspectArgs>,
+    handler: (args) => printInspected(io, args.images, (image, get) => get(`/images/${image}/json`), args.format),
   };
 }

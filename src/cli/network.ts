@@ -6,7 +6,7 @@ import type { NetworkCreateBody, NetworkInspect } from '../common/api-types.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
-import { printInspected } from './print-inspected.js';
+import { printInspected, withInspectFormat } from './print-inspected.js';
 import { filtersQuery, keyValues } from './key-values.js';
 import { printTable } from './table.js';
 
@@ -74,7 +74,7 @@ export function networkCommand(io: CliIO): CommandModule<GlobalArgs, NetworkArgs
           if (args.format === 'json') return void networks.forEach((n) => io.stdout.write(`${JSON.stringify(n)}\n`));
           printTable(io, ['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET', 'SCOPE'], networks.map((n) => [n.Id.slice(0, 12), n.Name, n.Driver, n.IPAM.Config[0]?.Subnet ?? '', n.Scope]));
         }))
-        .command(sub('inspect <names..>', 'Show networks as JSON', (c) => c.positional('names', { type: 'string', array: true }), (args) => printInspected(io, args.names ?? [], (name, get) => get(`/networks/${encodeURIComponent(name)}`))))
+        .command(sub('inspect <names..>', 'Show networks as JSON', (c) => withInspectFormat(c.positional('names', { type: 'string', array: true })), (args) => printInspected(io, args.names ?? [], (name, get) => get(`/networks/${encodeURIComponent(name)}`), args.format)))
         .command(sub('rm <names..>', 'Remove networks', (c) => c.positional('names', { type: 'string', array: true }), async (args) => {
           const client = await engineClient(io);
           for (const name of args.names ?? []) {

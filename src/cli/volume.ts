@@ -8,7 +8,7 @@ import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
 import { confirm } from './confirm.js';
 import type { CliIO } from './io.js';
-import { printInspected } from './print-inspected.js';
+import { printInspected, withInspectFormat } from './print-inspected.js';
 import { filtersQuery, keyValues } from './key-values.js';
 import { printTable } from './table.js';
 
@@ -83,7 +83,8 @@ export function volumeCommand(io: CliIO): CommandModule<GlobalArgs, VolumeArgs> 
         .command({
           command: 'inspect <names..>',
           describe: 'Show volumes as JSON',
-          handler: (args) => printInspected(io, (args as unknown as VolumeArgs).names ?? [], (name, get) => get(`/volumes/${encodeURIComponent(name)}`)),
+          builder: (c) => withInspectFormat(c),
+          handler: (args) => printInspected(io, (args as unknown as VolumeArgs).names ?? [], (name, get) => get(`/volumes/${encodeURIComponent(name)}`), (args as unknown as VolumeArgs).format),
         })
         .command({
           command: 'rm <names..>',

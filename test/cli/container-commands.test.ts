@@ -32,6 +32,11 @@ t.test('run -d, ps, exec, inspect, top, stats, images, logs --tail, stop, rm', {
   t.equal(inspect[0]!.HostConfig.Memory, 64 * 1024 * 1024);
   const image = JSON.parse((await cli('inspect', 'busybox:test')).stdout) as Array<{ RepoTags: string[] }>;
   t.same(image[0]!.RepoTags, ['busybox:test'], 'inspect falls back to images');
+  const formatted = await cli('inspect', '-f', '{{.Name}} {{.State.Status}} {{json .Config.Labels}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'app', 'app');
+  t.match(formatted.stdout, /^\/app running \{.*\} \d+\.\d+\.\d+\.\d+\n\/app running /, 'inspect -f fills a Go template per object, a line each');
+  const unsupported = await cli('inspect', '--format', '{{if .State.Running}}up{{end}}', 'app');
+  t.equal(unsupported.code, 2);
+  t.match(unsupported.stderr, '{{if .State.Running}} is not supported');
 
   const top = await cli('top', 'app');
   t.match(top.stdout, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n.*sleep 60/s);
