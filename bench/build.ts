@@ -6,18 +6,13 @@
 // build --network none`, a private dockerd, the same busybox imported as its base), when
 // dockerd can run here. Needs root and busybox-static. Everything is cleaned up, also on failure.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEngine } from '../src/api/stackd.js';
 import { ApiClient } from '../src/client/api-client.js';
 import { packBuildContext } from '../src/client/build-context.js';
-import { makeBusyboxImage } from '../src/image/bootstrap.js';
-import { ImageStore } from '../src/image/store.js';
-import { firewallTag, sweepNetworkKernelObjects } from '../src/engine/network-service.js';
-import { Firewall } from '../src/network/firewall.js';
 import { DOCKER_CLI, ensureDocker, importBusyboxImage, startPrivateDockerd, stopDockerd } from './docker-peer.js';
+import { startBenchEngine } from './private-engine.js';
 
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -43,17 +38,14 @@ async function main(): Promise<void> {
     console.log('build bench: skipped (needs root)');
     return;
   }
-  const base = mkdtempSync(join(tmpdir(), 'stack-bench-build-'));
-  const paths = { root: join(base, 'root'), runRoot: join(base, 'run'), socket: join(base, 'run', 'stack.sock') };
-  const store = await new ImageStore(join(paths.root, 'image')).init();
-  await makeBusyboxImage(store, 'busybox:test');
-  const engine = await startEngine(paths, 'bench');
+  const bench = await startBenchEngine('build');
+  const { base, paths } = bench;
   try {
     const ctx = join(base, 'ctx');
     mkdirSync(join(ctx, 'src'), { recursive: true });
     for (let i = 0; i < 20; i++) writeFileSync(join(ctx, 'src', `file${i}.txt`), `content ${i}\n`.repeat(100));
     writeFileSync(join(ctx, 'Dockerfile'), 'ARG BASE=busybox:test\nFROM ${BASE}\nENV APP=/app\nWORKDIR /app\nCOPY src/ ./src/\nRUN ls src | wc -l > count\nCMD ["cat", "count"]\n');
-    const client = new ApiClient(paths.socket);
+    const client = bench.client;
     const full = await build(client, ctx, true);
     console.log(`build: full build (no cache, one RUN): ${full.ms.toFixed(0)} ms`);
     const times: number[] = [];
@@ -64,14 +56,10 @@ async function main(): Promise<void> {
     }
     const m = median(times);
     console.log(`build: no-change rebuild, median of ${RUNS}: ${m.toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)}; target < 200 ms: ${m < 200 ? 'met' : 'NOT met'})`);
-    await engine.stop();
+    await bench.stop();
     await dockerBuilds(base, ctx, full.ms, m);
   } finally {
-    await engine.stop().catch(() => undefined);
-    await sweepNetworkKernelObjects(paths.root, new Firewall({ tag: firewallTag(paths.root) })).catch(() => undefined);
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(base));
-    for (const p of mounts.reverse()) execFileSync('umount', ['-l', p]);
-    rmSync(base, { recursive: true, force: true });
+    await bench.cleanup();
   }
 }
 

@@ -7,17 +7,11 @@
 // traffic goes only to 127.0.0.1 and to the container on the bridge it makes. Needs root,
 // busybox-static and iptables. Prints medians and ratios; asserts nothing.
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEngine } from '../src/api/stackd.js';
-import { ApiClient } from '../src/client/api-client.js';
 import type { ContainerInspect } from '../src/common/api-types.js';
-import { makeBusyboxImage } from '../src/image/bootstrap.js';
-import { ImageStore } from '../src/image/store.js';
+import { startBenchEngine } from './private-engine.js';
 
 const IMAGE = 'busybox:test';
 const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 256);
@@ -65,19 +59,9 @@ async function main(): Promise<void> {
     console.log('bench/network: needs root (namespaces, bridges, iptables); skipped');
     return;
   }
-  const base = mkdtempSync(join(tmpdir(), 'stack-bench-net-'));
-  const paths = { root: join(base, 'root'), runRoot: join(base, 'run'), socket: join(base, 'run', 'stack.sock') };
-  const store = await new ImageStore(join(paths.root, 'image')).init();
-  await makeBusyboxImage(store, IMAGE);
-  const engine = await startEngine(paths, 'bench');
-  const client = new ApiClient(paths.socket);
-  const cleanup = async (): Promise<void> => {
-    for (const c of await client.call<Array<{ Id: string }>>('GET', '/containers/json', { query: { all: 1 } }).catch(() => [])) {
-      await client.call('DELETE', `/containers/${c.Id}`, { query: { force: 1 } }).catch(() => undefined);
-    }
-    await engine.stop();
-    rmSync(base, { recursive: true, force: true });
-  };
+  const bench = await startBenchEngine('net', IMAGE);
+  const { client } = bench;
+  const cleanup = (): Promise<void> => bench.cleanup();
   try {
     // --- published port versus direct --------------------------------------------------
     const { Id } = await client.call<{ Id: string }>('POST', '/containers/create', {

@@ -8,19 +8,14 @@
 
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEngine } from '../src/api/stackd.js';
 import { ApiClient } from '../src/client/api-client.js';
 import { streamLogs, unixSeconds } from '../src/client/log-stream.js';
 import type { ContainerSummary } from '../src/common/api-types.js';
-import { firewallTag, sweepNetworkKernelObjects } from '../src/engine/network-service.js';
 import { CLOCK_TICKS_PER_SECOND, readProcessStat } from '../src/engine/container-top.js';
-import { makeBusyboxImage } from '../src/image/bootstrap.js';
-import { ImageStore } from '../src/image/store.js';
-import { Firewall } from '../src/network/firewall.js';
+import { startBenchEngine } from './private-engine.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const STACK_CLI = join(REPO, 'bin/stack.js');
@@ -117,27 +112,20 @@ async function main(): Promise<void> {
     console.log('tui bench: skipped (needs tmux)');
     return;
   }
-  const base = mkdtempSync(join(tmpdir(), 'stack-bench-tui-'));
-  const paths = { root: join(base, 'root'), runRoot: join(base, 'run'), socket: join(base, 'run', 'stack.sock') };
-  const store = await new ImageStore(join(paths.root, 'image')).init();
-  await makeBusyboxImage(store, 'busybox:test');
-  const engine = await startEngine(paths, 'bench');
+  const bench = await startBenchEngine('tui');
+  const { base, paths } = bench;
   try {
     const dir = join(base, 'project');
     execFileSync('mkdir', ['-p', dir]);
     writeFileSync(join(dir, 'compose.yaml'), COMPOSE);
     const env = { STACK_ROOT: paths.root, STACK_RUN_ROOT: paths.runRoot, STACK_SOCKET: paths.socket, STACK_NO_AUTOSTART: '1' };
-    const client = new ApiClient(paths.socket);
+    const client = bench.client;
     const display = await measure(dir, env, client, true);
     console.log(`tui: stack up with the live display, ${display.linesPerSecond.toFixed(0)} lines/s logged: client CPU ${display.cpuPercent.toFixed(1)}% of one core over ${MEASURE_MS / 1000} s (target < ${TARGET_PERCENT}%: ${display.cpuPercent < TARGET_PERCENT ? 'met' : 'NOT met'}); a key shows in ${display.keyMs!.toFixed(0)} ms`);
     const plain = await measure(dir, env, client, false);
     console.log(`tui: stack up --no-tui (plain lines to the same terminal), ${plain.linesPerSecond.toFixed(0)} lines/s logged: client CPU ${plain.cpuPercent.toFixed(1)}% of one core`);
   } finally {
-    await engine.stop().catch(() => undefined);
-    await sweepNetworkKernelObjects(paths.root, new Firewall({ tag: firewallTag(paths.root) })).catch(() => undefined);
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => p.startsWith(base));
-    for (const p of mounts.reverse()) execFileSync('umount', ['-l', p]);
-    rmSync(base, { recursive: true, force: true });
+    await bench.cleanup();
   }
 }
 
