@@ -34,13 +34,13 @@ t.test('config of the default example is stable, in yaml and json', async (t) =>
   t.match(a.stdout, /^name: devdb\n/);
   const j = await runCli(['config', '--format', 'json'], { cwd: EXAMPLE });
   const doc = JSON.parse(j.stdout);
-  t.same(Object.keys(doc.services), ['postgres', 'redis']);
+  t.same(Object.keys(doc.services), ['app', 'postgres', 'redis']);
   t.equal(doc.services.postgres.environment.POSTGRES_USER, 'dev');
   t.equal(doc.services.postgres.build.context, join(EXAMPLE, 'postgres'));
 });
 
 t.test('config listing flags', async (t) => {
-  t.equal((await runCli(['config', '--services'], { cwd: EXAMPLE })).stdout, 'postgres\nredis\n');
+  t.equal((await runCli(['config', '--services'], { cwd: EXAMPLE })).stdout, 'app\npostgres\nredis\n');
   t.equal((await runCli(['config', '--volumes'], { cwd: EXAMPLE })).stdout, 'pgdata\nredisdata\n');
   const q = await runCli(['config', '-q'], { cwd: EXAMPLE });
   t.same([q.code, q.stdout], [0, '']);
@@ -62,7 +62,7 @@ t.test('config SERVICE prints only that service; unknown service is an error', a
   t.same(Object.keys(JSON.parse(r.stdout).services), ['redis']);
   const bad = await runCli(['config', 'redis2'], { cwd: EXAMPLE });
   t.equal(bad.code, 1);
-  t.equal(bad.stderr, 'error: no such service: "redis2"; the services are postgres, redis\n');
+  t.equal(bad.stderr, 'error: no such service: "redis2"; the services are app, postgres, redis\n');
 });
 
 t.test('an invalid file: every problem, file:line:col, exit 15, no stack trace', async (t) => {
