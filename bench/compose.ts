@@ -20,7 +20,6 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +32,7 @@ import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
 import { EXAMPLE, EXAMPLE_IMAGES, DEBIAN_BASE_IMAGE, debianBaseTarball, exampleArchive, importDebianBase } from '../test/examples/example-images.js';
 import { DOCKER_CLI, ensureDocker, http, importBusyboxImage, startPrivateDockerd, stopDockerd, waitForPing } from './docker-peer.js';
 import { alive, killAll, processTree, stopChild, unmountUnder } from './processes.js';
+import { freePort } from '../test/api/free-port.js';
 
 const execFileAsync = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -67,14 +67,6 @@ interface Side {
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Runs a command to completion; its wall time in ms, or an error with its stderr. */

@@ -6,13 +6,14 @@
 // nothing is left behind.
 import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerInspect, ContainerSummary, NetworkInspect } from '../../src/common/api-types.js';
 import type { VolumeListResponse } from '../../src/common/volume-api-types.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
 import { runCli, type CliResult } from '../cli/run-cli.js';
+import { freePort } from '../api/free-port.js';
 
 const skip = engineSkipReason() ?? (existsSync('/usr/sbin/iptables') ? false : 'needs iptables');
 
@@ -58,14 +59,6 @@ async function containers(h: EngineHarness): Promise<ContainerSummary[]> {
 
 const names = async (h: EngineHarness): Promise<string[]> => (await containers(h)).map((c) => c.Names[0]!.slice(1));
 const oneOffs = async (h: EngineHarness): Promise<ContainerSummary[]> => (await containers(h)).filter((c) => c.Labels['com.docker.compose.oneoff'] === 'True');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** One TCP connect to 127.0.0.1:port: true when something accepts it. */
 function accepts(port: number): Promise<boolean> {

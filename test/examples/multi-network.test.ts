@@ -7,13 +7,13 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ContainerInspect } from '../../src/common/api-types.js';
 import { engineSkipReason, makeEngineHarness } from '../api/engine-harness.js';
 import { runCli } from '../cli/run-cli.js';
 import { builtImagesArchive, importDebianBase } from './example-images.js';
+import { freePort } from '../api/free-port.js';
 
 const run = promisify(execFile);
 const EXAMPLE = resolve(import.meta.dirname, '../../../examples/multi-network');
@@ -22,14 +22,6 @@ const IMAGE = 'stack-examples/busybox-httpd:1';
 const skip = engineSkipReason()
   ?? (existsSync('/usr/bin/mmdebstrap') ? undefined : 'needs mmdebstrap')
   ?? (existsSync('/usr/sbin/iptables') ? false : 'needs iptables');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function get(port: number, path: string): Promise<string> {
   return new Promise((done, fail) => {

@@ -7,11 +7,11 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { engineSkipReason, makeEngineHarness } from '../api/engine-harness.js';
 import { runCli } from '../cli/run-cli.js';
 import { EXAMPLE, EXAMPLE_IMAGES, exampleArchive, importDebianBase } from './example-images.js';
+import { freePort } from '../api/free-port.js';
 
 const run = promisify(execFile);
 
@@ -19,14 +19,6 @@ const skip = engineSkipReason()
   ?? (existsSync('/usr/bin/mmdebstrap') ? undefined : 'needs mmdebstrap')
   ?? (existsSync('/usr/bin/psql') ? undefined : 'needs psql (postgresql-client)')
   ?? (existsSync('/usr/bin/redis-cli') ? false : 'needs redis-cli (redis-tools)');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 t.test('EXAMPLE: the Postgres + Redis stack comes up healthy, real clients use it, data survives down/up', { skip, timeout: 900_000 }, async (t) => {
   const h = await makeEngineHarness('example');

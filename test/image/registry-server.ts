@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { freePort } from '../api/free-port.js';
 
 const run = promisify(execFile);
 const REGISTRY = '/usr/bin/docker-registry';
@@ -21,18 +22,6 @@ export function registrySkipReason(): string | undefined {
   if (!existsSync('/usr/bin/skopeo')) return 'needs skopeo (apt-get install skopeo)';
   if (!existsSync('/usr/bin/htpasswd')) return 'needs htpasswd (apt-get install apache2-utils)';
   return undefined;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TestRegistry {

@@ -1,0 +1,14 @@
+// A TCP port on 127.0.0.1 nothing holds at this moment: for registries, published ports and
+// benchmarks that need one of their own.
+import { createServer } from 'node:net';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
