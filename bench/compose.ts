@@ -260,7 +260,7 @@ async function prepareStack(base: string, daemons: Daemons): Promise<Side> {
   await waitForPing(socket, stackd, 'stackd', 15_000, log);
 
   const env: NodeJS.ProcessEnv = { ...process.env, STACK_ROOT: root, STACK_RUN_ROOT: runRoot, STACK_SOCKET: socket, STACK_NO_AUTOSTART: '1' };
-  const cli = (args: string[]): [string, string[]] => [process.execPath, [STACK_CLI, ...args]];
+  const cli = (args: string[]): [string, string[]] => [STACK_CLI, args];
   const archive = exampleArchive();
   if (existsSync(archive)) {
     await timed(...cli(['load', '-i', archive]), env, 'stack load');

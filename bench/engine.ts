@@ -125,17 +125,17 @@ async function benchStack(base: string, state: { stackd?: ChildProcess; dockerd?
 
   const env: NodeJS.ProcessEnv = { ...process.env, STACK_ROOT: root, STACK_RUN_ROOT: runRoot, STACK_SOCKET: socket, STACK_NO_AUTOSTART: '1' };
   // --network none on both sides, as docker's column: what a bridge attachment adds is bench/network's.
-  const cliArgs = [STACK_CLI, 'run', '--rm', '--network', 'none', IMAGE, 'true'];
+  const cliArgs = ['run', '--rm', '--network', 'none', IMAGE, 'true'];
   for (let i = 0; i < WARMUP; i++) {
-    timeCommand(process.execPath, cliArgs, env, 'stack run (warm-up)');
+    timeCommand(STACK_CLI, cliArgs, env, 'stack run (warm-up)');
     await apiRunOnce(socket);
   }
   const cli: number[] = [];
   const api: number[] = [];
   const version: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    version.push(timeCommand(process.execPath, [STACK_CLI, '--version'], env, 'stack --version'));
-    cli.push(timeCommand(process.execPath, cliArgs, env, `stack run ${i}`));
+    version.push(timeCommand(STACK_CLI, ['--version'], env, 'stack --version'));
+    cli.push(timeCommand(STACK_CLI, cliArgs, env, `stack run ${i}`));
     const started = performance.now();
     await apiRunOnce(socket);
     api.push(performance.now() - started);

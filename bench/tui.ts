@@ -57,7 +57,7 @@ interface Run {
 /** One `stack up` under tmux: its CPU over the measuring window, then stopped and taken down. */
 async function measure(dir: string, env: Record<string, string>, client: ApiClient, tui: boolean): Promise<Run> {
   const vars = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`).join(' ');
-  tmux('new-session', '-d', '-s', 'bench', '-x', '160', '-y', '45', '-c', dir, `env -u CI ${vars} ${quote(process.execPath)} ${quote(STACK_CLI)} up${tui ? '' : ' --no-tui'}; echo EXIT=$?; sleep 600`);
+  tmux('new-session', '-d', '-s', 'bench', '-x', '160', '-y', '45', '-c', dir, `env -u CI ${vars} ${quote(STACK_CLI)} up${tui ? '' : ' --no-tui'}; echo EXIT=$?; sleep 600`);
   try {
     // The pane runs a shell (so the exit code shows on the screen); stack is its child.
     const shell = Number(tmux('display-message', '-p', '-t', 'bench', '#{pane_pid}').trim());
@@ -99,7 +99,7 @@ async function measure(dir: string, env: Record<string, string>, client: ApiClie
     }
     rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
     // Not execFileSync: the engine serving `down` runs in this process.
-    await execFileAsync(process.execPath, [STACK_CLI, 'down', '-t', '1'], { cwd: dir, env: { ...process.env, ...env } });
+    await execFileAsync(STACK_CLI, ['down', '-t', '1'], { cwd: dir, env: { ...process.env, ...env } });
   }
 }
 

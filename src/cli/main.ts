@@ -58,6 +58,20 @@ export function reportError(err: unknown, io: CliIO): number {
 
 /** Entry point of bin/stack.js. */
 export async function runFromProcess(): Promise<void> {
+  restoreHeldCaCertificates(process.env);
   const code = await main(process.argv.slice(2), processIO());
   process.exitCode = code;
+}
+
+/**
+ * Node 20 loads NODE_EXTRA_CA_CERTS while starting, before any script runs: ~80 ms on every
+ * command here, for TLS the CLI never does (registries are reached by the engine). The
+ * launcher's shebang (bin/stack.js) starts the CLI without it and holds the value aside; put it
+ * back so the engine and anything else the CLI starts gets it as the user set it.
+ */
+function restoreHeldCaCertificates(env: NodeJS.ProcessEnv): void {
+  const held = env.STACK_HELD_NODE_EXTRA_CA_CERTS;
+  if (held === undefined) return;
+  delete env.STACK_HELD_NODE_EXTRA_CA_CERTS;
+  if (held !== '' && env.NODE_EXTRA_CA_CERTS === undefined) env.NODE_EXTRA_CA_CERTS = held;
 }
