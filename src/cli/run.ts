@@ -4,7 +4,7 @@
 // runc in this process instead (an escape hatch that needs no engine).
 
 import type { Argv, CommandModule } from 'yargs';
-import type { ContainerCreateBody, HostConfig, PortBinding } from '../common/api-types.js';
+import type { ContainerCreateBody, HostConfig, PortBinding, Ulimit } from '../common/api-types.js';
 import { ContainerExit, NotFoundError, UsageError } from '../common/errors.js';
 import type { ApiClient } from '../client/api-client.js';
 import { engineClient, list } from './engine-client.js';
@@ -42,6 +42,19 @@ export interface RunArgs extends EngineRootArgs {
   addHost?: string | string[] | undefined;
   dns?: string | string[] | undefined;
   link?: string | string[] | undefined;
+  capAdd?: string | string[] | undefined;
+  capDrop?: string | string[] | undefined;
+  privileged?: boolean | undefined;
+  readOnly?: boolean | undefined;
+  tmpfs?: string | string[] | undefined;
+  cpus?: number | undefined;
+  shmSize?: string | undefined;
+  ulimit?: string | string[] | undefined;
+  sysctl?: string | string[] | undefined;
+  groupAdd?: string | string[] | undefined;
+  oomScoreAdj?: number | undefined;
+  stopSignal?: string | undefined;
+  stopTimeout?: number | undefined;
   runtime: 'shim' | 'runc';
   /** missing (the default): pull an image the engine does not have; never; always. */
   pull?: string | undefined;
@@ -63,7 +76,8 @@ const OPTIONS_WITH_VALUE = new Set([
   '-e', '--env', '-v', '--volume', '-l', '--label', '--name', '--restart', '--entrypoint', '-w', '--workdir', '-u', '--user', '-m', '--memory',
   '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile',
   '--pull', '--publish', '--network', '--net', '--network-alias', '--ip', '--mac-address', '--hostname', '--add-host', '--dns', '--link',
-  '--index',
+  '--index', '--cap-add', '--cap-drop', '--tmpfs', '--cpus', '--shm-size', '--ulimit', '--sysctl', '--group-add', '--oom-score-adj',
+  '--stop-signal', '--stop-timeout',
 ]);
 
 /**
@@ -99,11 +113,59 @@ function nanoseconds(text: string | undefined, flag: string): number | undefined
   return Math.round(total);
 }
 
-function memoryBytes(text: string | undefined): number | undefined {
+function sizeBytes(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+)([bkmg]?)$/i.exec(text);
-  if (!m) throw new UsageError(`--memory "${text}" is not a size like 512m or 1g`);
+  if (!m) throw new UsageError(`${flag} "${text}" is not a size like 512m or 1g`);
   return Number(m[1]) * ({ '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+}
+
+/** `--ulimit nofile=1024[:2048]` (soft[:hard]; -1 unlimited) as Docker's Ulimits entries. */
+function ulimits(specs: readonly string[]): Ulimit[] {
+  return specs.map((spec) => {
+    const m = /^([a-z]+)=(-1|\d+)(?::(-1|\d+))?$/.exec(spec);
+    if (!m) throw new UsageError(`--ulimit "${spec}" is not NAME=SOFT[:HARD], e.g. nofile=1024:2048 (-1 for unlimited)`);
+    const soft = Number(m[2]);
+    return { Name: m[1]!, Soft: soft, Hard: m[3] === undefined ? soft : Number(m[3]) };
+  });
+}
+
+/** `--sysctl K=V` (repeatable) as Docker's Sysctls map. */
+function sysctls(specs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(specs.map((spec) => {
+    const at = spec.indexOf('=');
+    if (at <= 0) throw new UsageError(`--sysctl "${spec}" is not KEY=VALUE, e.g. net.core.somaxconn=1024`);
+    return [spec.slice(0, at), spec.slice(at + 1)];
+  }));
+}
+
+/** `--tmpfs PATH[:OPTIONS]` (repeatable) as Docker's Tmpfs map. */
+function tmpfsMounts(specs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(specs.map((spec) => {
+    const at = spec.indexOf(':');
+    return at === -1 ? [spec, ''] : [spec.slice(0, at), spec.slice(at + 1)];
+  }));
+}
+
+/** The process and resource settings of docker run's flags, as HostConfig fields. */
+function processSettings(args: RunArgs): Partial<HostConfig> {
+  const host: Partial<HostConfig> = {};
+  if (list(args.capAdd).length) host.CapAdd = list(args.capAdd);
+  if (list(args.capDrop).length) host.CapDrop = list(args.capDrop);
+  if (args.privileged) host.Privileged = true;
+  if (args.readOnly) host.ReadonlyRootfs = true;
+  if (list(args.tmpfs).length) host.Tmpfs = tmpfsMounts(list(args.tmpfs));
+  if (args.cpus !== undefined) {
+    if (!(args.cpus > 0)) throw new UsageError(`--cpus ${args.cpus} must be a number of CPUs above 0, e.g. 0.5`);
+    host.NanoCpus = Math.round(args.cpus * 1e9);
+  }
+  if (args.memory) host.Memory = sizeBytes(args.memory, '--memory')!;
+  if (args.shmSize) host.ShmSize = sizeBytes(args.shmSize, '--shm-size')!;
+  if (list(args.ulimit).length) host.Ulimits = ulimits(list(args.ulimit));
+  if (list(args.sysctl).length) host.Sysctls = sysctls(list(args.sysctl));
+  if (list(args.groupAdd).length) host.GroupAdd = list(args.groupAdd);
+  if (args.oomScoreAdj !== undefined) host.OomScoreAdj = args.oomScoreAdj;
+  return host;
 }
 
 export function createBody(args: RunArgs, command: string[]): ContainerCreateBody {
@@ -122,6 +184,8 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
     ...(args.user ? { User: args.user } : {}),
     ...(args.hostname ? { Hostname: args.hostname } : {}),
     ...(args.macAddress ? { MacAddress: args.macAddress } : {}),
+    ...(args.stopSignal ? { StopSignal: args.stopSignal } : {}),
+    ...(args.stopTimeout !== undefined ? { StopTimeout: args.stopTimeout } : {}),
     ...(anonymous.length ? { Volumes: Object.fromEntries(anonymous.map((v) => [v, {}])) } : {}),
     HostConfig: {
       Binds: volumes.filter((v) => v.includes(':')),
@@ -132,7 +196,7 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
       ...(list(args.link).length ? { Links: list(args.link) } : {}),
       RestartPolicy: { Name: restartName as 'no', MaximumRetryCount: retries === undefined ? 0 : Number(retries) },
       Init: args.init,
-      ...(args.memory ? { Memory: memoryBytes(args.memory)! } : {}),
+      ...processSettings(args),
     },
   };
   const aliases = list(args.networkAlias);
@@ -181,6 +245,19 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('user', { alias: 'u', type: 'string' })
         .option('init', { type: 'boolean', default: false, description: 'Run an init as pid 1 that reaps and forwards signals' })
         .option('memory', { alias: 'm', type: 'string', description: 'Memory limit, e.g. 512m' })
+        .option('cpus', { type: 'number', description: 'CPU limit, e.g. 0.5' })
+        .option('cap-add', { type: 'string', description: 'A capability to add, e.g. NET_ADMIN, or ALL (repeatable)' })
+        .option('cap-drop', { type: 'string', description: 'A capability to drop, or ALL (repeatable)' })
+        .option('privileged', { type: 'boolean', description: 'Every capability, devices and no masked paths' })
+        .option('read-only', { type: 'boolean', description: 'Mount the root filesystem read-only' })
+        .option('tmpfs', { type: 'string', description: 'PATH[:size=64m,mode=1777,...] a tmpfs (repeatable)' })
+        .option('shm-size', { type: 'string', description: 'Size of /dev/shm, e.g. 256m (default 64m)' })
+        .option('ulimit', { type: 'string', description: 'NAME=SOFT[:HARD], e.g. nofile=1024:2048, -1 unlimited (repeatable)' })
+        .option('sysctl', { type: 'string', description: 'KEY=VALUE of net.*, kernel.shm*/msg*/sem, fs.mqueue.* (repeatable)' })
+        .option('group-add', { type: 'string', description: 'Another group for the processes: a name or number (repeatable)' })
+        .option('oom-score-adj', { type: 'number', description: 'OOM killer preference, -1000..1000' })
+        .option('stop-signal', { type: 'string', description: 'Signal that stops the container (default SIGTERM)' })
+        .option('stop-timeout', { type: 'number', description: 'Seconds to wait after the stop signal before SIGKILL' })
         .option('health-cmd', { type: 'string' })
         .option('health-interval', { type: 'string' })
         .option('health-retries', { type: 'number' })

@@ -87,6 +87,22 @@ export interface HostConfig {
   Dns?: string[] | null;
   DnsSearch?: string[] | null;
   DnsOptions?: string[] | null;
+  /** Bytes of /dev/shm; absent or 0: 64 MiB, as Docker. */
+  ShmSize?: number;
+  /** `{ Name: 'nofile', Soft: 1024, Hard: 2048 }`; -1 is unlimited. Only what is listed is set. */
+  Ulimits?: Ulimit[] | null;
+  /** Namespaced kernel parameters (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*). */
+  Sysctls?: Record<string, string> | null;
+  /** More groups for the container's processes: numbers, or names in the image's /etc/group. */
+  GroupAdd?: string[] | null;
+  /** -1000..1000, for the container's processes. */
+  OomScoreAdj?: number;
+}
+
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
 }
 
 export interface PortBinding {

@@ -9,7 +9,7 @@ import { UsageError } from '../common/errors.js';
 import type { ImageConfig } from '../image/store.js';
 import type { ContainerSandbox } from './container-network.js';
 import { validateRestartPolicy } from './restart-policy.js';
-import { resolveUser, rootfsReader, type ContainerMount, type ContainerResources, type ContainerSpec } from '../runtime/bundle.js';
+import { RLIM_INFINITY, resolveGroups, resolveUser, rootfsReader, type ContainerMount, type ContainerResources, type ContainerSpec, type Rlimit } from '../runtime/bundle.js';
 
 /** Docker accepts a string for Cmd/Entrypoint in some clients; the engine wants lists. */
 export function commandList(value: string[] | string | null | undefined): string[] | undefined {
@@ -113,6 +113,66 @@ function containerResources(host: HostConfig): ContainerResources | undefined {
   return Object.keys(r).length ? r : undefined;
 }
 
+const ULIMIT_NAMES = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
+
+/** `--ulimit nofile=1024:2048` as the runtime's rlimits; -1 is unlimited, as in Docker. */
+export function containerRlimits(host: HostConfig): Rlimit[] {
+  const seen = new Set<string>();
+  return (host.Ulimits ?? []).map((u) => {
+    const name = String(u?.Name ?? '').toLowerCase();
+    if (!ULIMIT_NAMES.includes(name)) throw new UsageError(`ulimit "${u?.Name ?? ''}" is not a resource limit: use one of ${ULIMIT_NAMES.join(', ')}`);
+    if (seen.has(name)) throw new UsageError(`ulimit ${name} is given twice: give it once`);
+    seen.add(name);
+    const value = (n: unknown, which: string): number | typeof RLIM_INFINITY => {
+      if (n === -1) return RLIM_INFINITY;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`ulimit ${name}: the ${which} limit ${String(n)} is not a whole number (or -1 for unlimited)`);
+      return n;
+    };
+    const soft = value(u.Soft, 'soft');
+    const hard = value(u.Hard, 'hard');
+    if (hard !== RLIM_INFINITY && (soft === RLIM_INFINITY || soft > hard)) {
+      throw new UsageError(`ulimit ${name}: the soft limit ${u.Soft} is above the hard limit ${u.Hard}`);
+    }
+    return { type: `RLIMIT_${name.toUpperCase()}`, soft, hard };
+  });
+}
+
+const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+
+/**
+ * Only sysctls of the container's own namespaces (IPC and network), as Docker allows:
+ * any other would change the host. net.* needs a network namespace of the container's own.
+ */
+export function containerSysctls(host: HostConfig): Record<string, string> | undefined {
+  const entries = Object.entries(host.Sysctls ?? {});
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') throw new UsageError(`sysctl ${key}: the value must be a string`);
+    const net = key.startsWith('net.');
+    if (!net && !IPC_SYSCTLS.includes(key) && !key.startsWith('fs.mqueue.')) {
+      throw new UsageError(`sysctl ${key} is not namespaced, so setting it would change the host: only net.*, ${IPC_SYSCTLS.join(', ')} and fs.mqueue.* can be set for a container`);
+    }
+    const mode = host.NetworkMode ?? '';
+    if (net && (mode === 'host' || mode.startsWith('container:'))) {
+      throw new UsageError(`sysctl ${key}: the container shares ${mode === 'host' ? 'the host\'s' : `${mode.slice('container:'.length)}'s`} network namespace, so it cannot be set for this container alone`);
+    }
+  }
+  return entries.length ? Object.fromEntries(entries) : undefined;
+}
+
+function checkProcessSettings(host: HostConfig): void {
+  if (host.ShmSize !== undefined && (!Number.isSafeInteger(host.ShmSize) || host.ShmSize < 0)) {
+    throw new UsageError(`shm size ${host.ShmSize} is not a size in bytes (0 or absent: 64 MiB)`);
+  }
+  if (host.OomScoreAdj !== undefined && (!Number.isInteger(host.OomScoreAdj) || host.OomScoreAdj < -1000 || host.OomScoreAdj > 1000)) {
+    throw new UsageError(`oom score adjustment ${host.OomScoreAdj} is not between -1000 and 1000`);
+  }
+  for (const group of host.GroupAdd ?? []) {
+    if (typeof group !== 'string' || group === '' || group.includes(':')) throw new UsageError(`group "${String(group)}" (group add) is not a group name or number`);
+  }
+  containerRlimits(host);
+  containerSysctls(host);
+}
+
 /**
  * The container's config as Docker stores it: the image's defaults merged in (env,
  * command, working dir, user, labels, stop signal, health check), so inspect shows
@@ -143,6 +203,7 @@ export function validateContainerRequest(config: ContainerConfig, host: HostConf
     throw new UsageError(`image ${config.Image ?? ''} has no Cmd or Entrypoint: give a command`);
   }
   containerMounts(host);
+  checkProcessSettings(host);
   if (config.Tty) throw new UsageError('a TTY for the main process (-t) is not supported by this engine yet; use "exec -it" for a shell');
   if (host.RestartPolicy) validateRestartPolicy(host.RestartPolicy);
   const policy = host.RestartPolicy?.Name ?? '';
@@ -179,14 +240,32 @@ export async function runtimeSpec(options: { id: string; rootfs: string; config:
     capAdd: host.CapAdd ?? [],
     capDrop: host.CapDrop ?? [],
   };
+  const read = rootfsReader(rootfs);
   if (config.User) {
     try {
-      spec.user = await resolveUser(config.User, rootfsReader(rootfs));
+      spec.user = await resolveUser(config.User, read);
     } catch (err) {
       throw new UsageError(`user "${config.User}": ${(err as Error).message}`, { cause: err });
     }
   }
+  if (host.GroupAdd?.length) {
+    let gids: number[];
+    try {
+      gids = await resolveGroups(host.GroupAdd, read);
+    } catch (err) {
+      throw new UsageError(`group add: ${(err as Error).message}`, { cause: err });
+    }
+    const user = spec.user ?? { uid: 0, gid: 0 };
+    const additional = [...new Set([...(user.additionalGids ?? []), ...gids])].filter((g) => g !== user.gid);
+    spec.user = additional.length ? { ...user, additionalGids: additional } : user;
+  }
   const resources = containerResources(host);
   if (resources) spec.resources = resources;
+  const rlimits = containerRlimits(host);
+  if (rlimits.length) spec.rlimits = rlimits;
+  const sysctls = containerSysctls(host);
+  if (sysctls) spec.sysctls = sysctls;
+  if (host.ShmSize) spec.shmSizeBytes = host.ShmSize;
+  if (host.OomScoreAdj !== undefined) spec.oomScoreAdj = host.OomScoreAdj;
   return spec;
 }

@@ -40,8 +40,24 @@ export interface ContainerSpec {
   /** Extra device cgroup rules after Docker's defaults (like `--device-cgroup-rule`). */
   deviceCgroupRules?: OciDeviceRule[];
   /** Only what is listed is set: some hosts refuse raising NOFILE or NPROC. */
-  rlimits?: Array<{ type: string; soft: number; hard: number }>;
+  rlimits?: Rlimit[];
+  /** Size of /dev/shm; 64 MiB when absent. */
+  shmSizeBytes?: number;
+  /** Written under /proc/sys inside the container's namespaces before it runs. */
+  sysctls?: Record<string, string>;
+  oomScoreAdj?: number;
 }
+
+/** One resource limit; `RLIM_INFINITY` for unlimited. */
+export interface Rlimit {
+  /** `RLIMIT_NOFILE` and the like. */
+  type: string;
+  soft: number | typeof RLIM_INFINITY;
+  hard: number | typeof RLIM_INFINITY;
+}
+
+/** Unlimited: the OCI spec's uint64 maximum, which a JS number cannot hold, so written by {@link ociConfigJson}. */
+export const RLIM_INFINITY = 'unlimited';
 
 /**
  * A network namespace the shim makes at `path` before the container starts (and undoes if
@@ -96,7 +112,8 @@ export interface OciSpec {
     cwd: string;
     capabilities: Record<'bounding' | 'effective' | 'inheritable' | 'permitted' | 'ambient', string[]>;
     noNewPrivileges: boolean;
-    rlimits?: Array<{ type: string; soft: number; hard: number }>;
+    rlimits?: Rlimit[];
+    oomScoreAdj?: number;
   };
   root: { path: string; readonly: boolean };
   hostname?: string;
@@ -112,6 +129,7 @@ export interface OciSpec {
       pids?: { limit: number };
       devices?: OciDeviceRule[];
     };
+    sysctl?: Record<string, string>;
     maskedPaths: string[];
     readonlyPaths: string[];
   };
@@ -176,14 +194,16 @@ export const DEFAULT_READONLY_PATHS: readonly string[] = [
   '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger',
 ];
 
-function defaultMounts(): OciMount[] {
+const DEFAULT_SHM_BYTES = 64 * 1024 * 1024;
+
+function defaultMounts(shmSizeBytes = DEFAULT_SHM_BYTES): OciMount[] {
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeBytes}`] },
   ];
 }
 
@@ -273,7 +293,7 @@ export function buildRuntimeSpec(spec: ContainerSpec): OciSpec {
       noNewPrivileges: spec.noNewPrivileges ?? true,
     },
     root: { path: spec.rootfs, readonly: spec.readonlyRootfs ?? false },
-    mounts: [...defaultMounts(), ...(spec.mounts ?? []).map(userMount)],
+    mounts: [...defaultMounts(spec.shmSizeBytes), ...(spec.mounts ?? []).map(userMount)],
     linux: {
       namespaces,
       maskedPaths: spec.privileged ? [] : [...DEFAULT_MASKED_PATHS],
@@ -286,16 +306,24 @@ export function buildRuntimeSpec(spec: ContainerSpec): OciSpec {
     out.annotations = { ...out.annotations, 'stack.network': JSON.stringify({ netns: spec.network.path, create: true, interfaces: spec.network.setup.interfaces }) };
   }
   if (spec.rlimits?.length) out.process.rlimits = spec.rlimits.map((r) => ({ ...r }));
+  if (spec.oomScoreAdj !== undefined) out.process.oomScoreAdj = spec.oomScoreAdj;
+  if (spec.sysctls && Object.keys(spec.sysctls).length) out.linux.sysctl = { ...spec.sysctls };
   if (spec.cgroupsPath !== undefined) out.linux.cgroupsPath = spec.cgroupsPath;
   out.linux.resources = resources(spec);
   return out;
+}
+
+/** config.json's text: JSON, with an unlimited rlimit as the uint64 maximum runtimes expect. */
+export function ociConfigJson(oci: OciSpec): string {
+  const text = JSON.stringify(oci, null, 2).replace(/"(soft|hard)": "unlimited"/g, '"$1": 18446744073709551615');
+  return `${text}\n`;
 }
 
 /** Writes <dir>/config.json (temp + rename, so a runtime never reads half of it). Returns dir. */
 export async function writeBundle(dir: string, spec: ContainerSpec): Promise<string> {
   await mkdir(dir, { recursive: true });
   const config = join(dir, 'config.json');
-  await writeFile(`${config}.tmp`, `${JSON.stringify(buildRuntimeSpec(spec), null, 2)}\n`, { mode: 0o600 });
+  await writeFile(`${config}.tmp`, ociConfigJson(buildRuntimeSpec(spec)), { mode: 0o600 });
   await rename(`${config}.tmp`, config);
   return dir;
 }
@@ -344,4 +372,15 @@ export async function resolveUser(user: string, read: RootfsReader): Promise<Con
     ? []
     : groups.filter((f) => (f[3] ?? '').split(',').includes(name)).map((f) => Number(f[2])).filter((g) => g !== gid);
   return additionalGids.length ? { uid, gid, additionalGids } : { uid, gid };
+}
+
+/** Groups named (or numbered) for `--group-add`, as numbers from the image's /etc/group. */
+export async function resolveGroups(names: readonly string[], read: RootfsReader): Promise<number[]> {
+  const groups = table(await read('/etc/group'));
+  return names.map((name) => {
+    if (NUMERIC.test(name)) return Number(name);
+    const group = groups.find((f) => f[0] === name);
+    if (!group) throw new TypeError(`group ${name} is not in the image's /etc/group`);
+    return Number(group[2]);
+  });
 }

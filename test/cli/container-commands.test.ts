@@ -68,3 +68,36 @@ t.test('run -d, ps, exec, inspect, top, stats, images, logs --tail, stop, rm', {
   t.same(gone, { code: 1, stdout: '', stderr: 'error: No such container: app\n' });
   t.equal((await cli('ps', '-a', '-q')).stdout, '', 'no container is left');
 });
+
+t.test('run: shm size, ulimits, sysctls, groups, OOM score, capabilities, read-only root, tmpfs; bad values refused naming them', { skip }, async (t) => {
+  const h = await makeEngineHarness('cli-settings');
+  t.teardown(() => h.cleanup());
+  const cli = (...argv: string[]) => runCli(argv, { cwd: h.paths.root, env: h.env });
+  const probe = [
+    'grep " /dev/shm " /proc/mounts | grep -o "size=[0-9]*k"', 'ulimit -n', 'ulimit -Hn', 'ulimit -c',
+    'cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmax /proc/self/oom_score_adj', 'id -G',
+    'grep CapEff /proc/self/status | tr -d "\\t"', 'touch /x 2>/dev/null || echo read-only', 'touch /scratch/y && echo tmpfs-writable',
+  ].join('; ');
+  const run = await cli(
+    'run', '--rm', '--shm-size', '100m', '--ulimit', 'nofile=100:200', '--ulimit', 'core=-1', '--sysctl', 'net.core.somaxconn=777',
+    '--sysctl', 'kernel.shmmax=12345678', '--group-add', '1234', '--oom-score-adj', '500', '--cap-drop', 'ALL', '--read-only', '--tmpfs', '/scratch:size=1m',
+    'busybox:test', 'sh', '-c', probe,
+  );
+  t.same(run, { code: 0, stdout: 'size=102400k\n100\n200\nunlimited\n777\n12345678\n500\n0 1234\nCapEff:0000000000000000\nread-only\ntmpfs-writable\n', stderr: '' });
+
+  for (const [argv, message] of [
+    [['--ulimit', 'nofiles=1'], 'ulimit "nofiles" is not a resource limit'],
+    [['--ulimit', 'nofile'], '--ulimit "nofile" is not NAME=SOFT[:HARD]'],
+    [['--sysctl', 'vm.swappiness=1'], 'sysctl vm.swappiness is not namespaced'],
+    [['--network', 'host', '--sysctl', 'net.core.somaxconn=1'], 'the container shares the host\'s network namespace'],
+    [['--shm-size', 'lots'], '--shm-size "lots" is not a size like 512m or 1g'],
+    [['--oom-score-adj', '2000'], 'oom score adjustment 2000 is not between -1000 and 1000'],
+    [['--group-add', 'nosuchgroup'], 'group add: group nosuchgroup is not in the image\'s /etc/group'],
+    [['--cpus', '0'], '--cpus 0 must be a number of CPUs above 0'],
+  ] as const) {
+    const bad = await cli('run', '--rm', ...argv, 'busybox:test', 'true');
+    t.not(bad.code, 0, argv.join(' '));
+    t.match(bad.stderr, message);
+  }
+  t.equal((await cli('ps', '-a', '-q')).stdout, '', 'nothing left by the refused runs');
+});

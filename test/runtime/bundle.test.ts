@@ -3,7 +3,7 @@
 import t from 'tap';
 import {
   buildRuntimeSpec, DEFAULT_CAPABILITIES, DEFAULT_DEVICE_RULES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS,
-  effectiveCapabilities, resolveUser, type RootfsReader,
+  effectiveCapabilities, ociConfigJson, resolveGroups, resolveUser, RLIM_INFINITY, type RootfsReader,
 } from '../../src/runtime/bundle.js';
 
 t.test('defaults: namespaces, mounts, masked and read-only paths, default capabilities, no_new_privs', async (t) => {
@@ -93,4 +93,28 @@ t.test('resolveUser: names and numbers from the image', async (t) => {
   await t.rejects(resolveUser('nobody', read), new TypeError("user nobody is not in the image's /etc/passwd"));
   await t.rejects(resolveUser('app:staff', read), new TypeError("group staff is not in the image's /etc/group"));
   await t.rejects(resolveUser(':1', read), new TypeError('user ":1" names no user'));
+});
+
+t.test('shm size, sysctls, oom score and an unlimited rlimit as runtimes read them', async (t) => {
+  const plain = buildRuntimeSpec({ rootfs: '/r', args: ['sh'] });
+  t.ok(plain.mounts.find((m) => m.destination === '/dev/shm')!.options.includes(`size=${64 * 1024 * 1024}`), '64 MiB by default, as Docker');
+  t.notOk('sysctl' in plain.linux);
+  t.notOk('oomScoreAdj' in plain.process);
+  const spec = buildRuntimeSpec({
+    rootfs: '/r', args: ['sh'], shmSizeBytes: 1 << 27, sysctls: { 'net.core.somaxconn': '1024' }, oomScoreAdj: -500,
+    rlimits: [{ type: 'RLIMIT_MEMLOCK', soft: RLIM_INFINITY, hard: RLIM_INFINITY }, { type: 'RLIMIT_CORE', soft: 0, hard: RLIM_INFINITY }],
+  });
+  t.ok(spec.mounts.find((m) => m.destination === '/dev/shm')!.options.includes(`size=${1 << 27}`));
+  t.same(spec.linux.sysctl, { 'net.core.somaxconn': '1024' });
+  t.equal(spec.process.oomScoreAdj, -500);
+  const text = ociConfigJson(spec);
+  t.match(text, /"type": "RLIMIT_MEMLOCK",\s*"soft": 18446744073709551615,\s*"hard": 18446744073709551615/);
+  t.match(text, /"type": "RLIMIT_CORE",\s*"soft": 0,\s*"hard": 18446744073709551615/);
+  t.notMatch(text, 'unlimited', 'the JSON carries numbers only');
+});
+
+t.test('resolveGroups: names from the image\'s /etc/group, numbers as they are', async (t) => {
+  const read: RootfsReader = async (path) => (path === '/etc/group' ? 'root:x:0:\nmail:x:8:\nstaff:x:50:alice\n' : undefined);
+  t.same(await resolveGroups(['mail', '1234', 'staff'], read), [8, 1234, 50]);
+  await t.rejects(resolveGroups(['nosuch'], read), /group nosuch is not in the image's \/etc\/group/);
 });

@@ -6,7 +6,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeBundle, type ContainerSpec } from '../../src/runtime/bundle.js';
+import { RLIM_INFINITY, writeBundle, type ContainerSpec } from '../../src/runtime/bundle.js';
 import { RuncRuntime } from '../../src/runtime/shim-runtime.js';
 import { leftoverCgroups, makeHarness, skipReason } from './fixtures.js';
 
@@ -31,6 +31,9 @@ if (reason) {
     'echo net: $(ls /sys/class/net)',
     'id',
     'echo umask=$(umask) cwd=$(pwd)',
+    'echo limits: $(ulimit -c) $(ulimit -Hc) $(ulimit -n) $(ulimit -Hn)',
+    'echo shm: $(grep " /dev/shm " /proc/mounts | grep -o "size=[0-9]*k")',
+    'echo somaxconn=$(cat /proc/sys/net/core/somaxconn) oom=$(cat /proc/self/oom_score_adj)',
     'exit 5',
   ].join('; ');
 
@@ -43,6 +46,10 @@ if (reason) {
       user: { uid: 1000, gid: 1000, additionalGids: [29] },
       capAdd: ['NET_ADMIN'],
       resources: { memoryBytes: 64 << 20, pidsLimit: 30, cpuShares: 256 },
+      rlimits: [{ type: 'RLIMIT_CORE', soft: 0, hard: RLIM_INFINITY }, { type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }],
+      shmSizeBytes: 32 << 20,
+      sysctls: { 'net.core.somaxconn': '333' },
+      oomScoreAdj: 250,
       cgroupsPath: `stack-${id}`,
     };
     const asRoot = { ...spec, user: undefined };
@@ -66,6 +73,7 @@ if (reason) {
       t.equal(state.exitCode, underRunc.exitCode, `${label}: the same exit code`);
       t.equal(state.exitCode, 5);
       t.match(stdout, /^pid=1\nparity\n/);
+      t.match(stdout, /\nlimits: 0 unlimited 100 200\nshm: size=32768k\nsomaxconn=333 oom=250\n/, `${label}: rlimits (one unlimited), /dev/shm size, a sysctl, the OOM score`);
       t.match(stdout, new RegExp(`\nmemory:/.*stack-${id}\n`), `${label}: in its own memory cgroup`);
     }
   });

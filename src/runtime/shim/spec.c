@@ -104,6 +104,26 @@ static int get_int(const cJSON *obj, const char *key, const char *path, int64_t 
 	return 0;
 }
 
+/*
+ * An rlimit value: an integer, or the uint64 maximum (18446744073709551615, as Docker and
+ * runc write "unlimited"), which cJSON can only hold as the double 2^64.
+ */
+static int get_rlimit_value(const cJSON *obj, const char *key, const char *path, unsigned long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	int64_t n = 0;
+
+	*out = 0;
+	if (v && cJSON_IsNumber(v) && v->valuedouble >= 18446744073709551615.0) {
+		*out = RLIM_INFINITY;
+		return 0;
+	}
+	if (get_int(obj, key, path, 0, INT64_MAX, &n, NULL) < 0)
+		return -1;
+	*out = (unsigned long long)n;
+	return 0;
+}
+
 static int get_bool(const cJSON *obj, const char *key, const char *path, int *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -252,7 +272,6 @@ static int read_process(const cJSON *process, struct spec *s)
 		i = 0;
 		cJSON_ArrayForEach(item, rlimits) {
 			char path[64], *type = NULL;
-			int64_t soft = 0, hard = 0;
 			size_t k;
 
 			snprintf(path, sizeof path, "process.rlimits[%zu].type", i);
@@ -265,13 +284,11 @@ static int read_process(const cJSON *process, struct spec *s)
 				return failf("config.json", 0, "%s: unknown resource %s", path, type);
 			s->rlimits[i].resource = rlimit_names[k].resource;
 			snprintf(path, sizeof path, "process.rlimits[%zu].soft", i);
-			if (get_int(item, "soft", path, 0, INT64_MAX, &soft, NULL) < 0)
+			if (get_rlimit_value(item, "soft", path, &s->rlimits[i].soft) < 0)
 				return -1;
 			snprintf(path, sizeof path, "process.rlimits[%zu].hard", i);
-			if (get_int(item, "hard", path, 0, INT64_MAX, &hard, NULL) < 0)
+			if (get_rlimit_value(item, "hard", path, &s->rlimits[i].hard) < 0)
 				return -1;
-			s->rlimits[i].soft = (unsigned long long)soft;
-			s->rlimits[i].hard = (unsigned long long)hard;
 			free(type);
 			i++;
 		}
