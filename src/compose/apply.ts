@@ -17,6 +17,7 @@ import { ServiceGraph } from './graph.js';
 import { buildImage, pullImage, type RegistryLogins } from './image-sources.js';
 import { LABEL } from './labels.js';
 import type { DependencyWait, Operation, Plan } from './plan.js';
+import { writeInjectedFiles } from './service-files.js';
 
 export interface ApplyOptions {
   emit: EmitEvent;
@@ -170,6 +171,7 @@ class OperationRunner {
     const svc = op.service ?? '';
     if (!recreating) emit({ type: 'container-creating', service: svc, container: op.target });
     const { Id } = await this.client.call<{ Id: string }>('POST', '/containers/create', { query: { name: op.target }, body: op.create });
+    await writeInjectedFiles(this.client, Id, op.files ?? []);
     emit({ type: recreating ? 'container-recreated' : 'container-created', service: svc, container: op.target });
     emit({ type: 'container-starting', service: svc, container: op.target });
     await this.client.call('POST', `/containers/${Id}/start`);

@@ -61,6 +61,8 @@ export interface LoadedProject {
   graph: ServiceGraph;
   /** Things worth saying that do not stop the load (unset variables, obsolete keys). */
   warnings: string[];
+  /** The environment the file was read with (the process's under .env / --env-file): `environment:` secrets read it. */
+  environment?: Readonly<Record<string, string | undefined>>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -105,7 +107,7 @@ export function loadProject(options: LoadOptions, host: LoaderHost): LoadedProje
   }, validation);
   problems.push(...modelled.problems);
   if (!modelled.project || !modelled.graph || problems.length > 0) throw new InvalidStackFileError(problems);
-  return { project: modelled.project, graph: modelled.graph, warnings };
+  return { project: modelled.project, graph: modelled.graph, warnings, environment: env };
 }
 
 /**

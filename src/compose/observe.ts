@@ -57,6 +57,8 @@ export interface ObservedState {
   hostPortsInUse: string[];
   /** Build contexts (absolute directories) that do not exist. */
   missingBuildContexts: string[];
+  /** Files of `file:` secrets and configs that do not exist. */
+  missingFiles: string[];
 }
 
 export interface ObserveHost {
@@ -88,12 +90,17 @@ export async function observeProject(client: ApiClient, projectName: string, pro
     images: Object.fromEntries(images.flatMap((i) => (i.RepoTags ?? []).map((tag) => [tag, i.Id]))),
     hostPortsInUse: [],
     missingBuildContexts: [],
+    missingFiles: [],
   };
   if (project) {
     state.hostPortsInUse = await portsInUse(project, containers, host);
     state.missingBuildContexts = Object.values(project.services)
       .map((s) => s.build?.context)
       .filter((c): c is string => c !== undefined && c.startsWith('/') && !host.pathExists(c))
+      .sort();
+    state.missingFiles = [...Object.values(project.secrets), ...Object.values(project.configs)]
+      .map((d) => d.file)
+      .filter((f): f is string => f !== undefined && !host.pathExists(f))
       .sort();
   }
   return state;

@@ -6,6 +6,7 @@
 // replica and `down` leaves it unless --remove-orphans. Starting and following it is the
 // caller's: the CLI treats it as any `stack run` container.
 
+import { existsSync } from 'node:fs';
 import type { ApiClient } from '../client/api-client.js';
 import type { ContainerSummary } from '../common/api-types.js';
 import { NotFoundError, UsageError } from '../common/errors.js';
@@ -17,6 +18,7 @@ import type { LoadedProject } from './load.js';
 import type { PortConfig, Project, Service, VolumeMount } from './model.js';
 import type { PullPolicy } from './plan.js';
 import { keepLinksTo, oneOffCreateBody } from './service-container.js';
+import { injectedFiles, missingFileSources, writeInjectedFiles } from './service-files.js';
 import { splitCommand } from './short-syntax/command.js';
 import type { Parsed } from './short-syntax/parsed.js';
 import { parsePortShortSyntax } from './short-syntax/ports.js';
@@ -134,6 +136,9 @@ export async function createOneOff(client: ApiClient, loaded: LoadedProject, req
   const { project, graph } = loaded;
   const service = serviceToRun(project, request.service);
   const changed = oneOffService(project, service, request, request.environment);
+  const injected = injectedFiles(project, changed, loaded.environment ?? {});
+  const problems = [...injected.problems, ...missingFileSources(project, changed, existsSync)];
+  if (problems.length) throw new UsageError(`nothing was started: ${problems.join('; ')}`);
   const dependencies = request.noDeps ? [] : graph.withDependencies([service.name]).filter((s) => s !== service.name);
   await upProject(client, loaded, {
     services: dependencies,
@@ -155,6 +160,7 @@ export async function createOneOff(client: ApiClient, loaded: LoadedProject, req
   const body = keepLinksTo(project, changed, oneOffCreateBody(project, changed, { name, serviceAliases: request.useAliases, slug: request.slug }), new Set(present));
   request.emit({ type: 'container-creating', service: service.name, container: name });
   const { Id } = await client.call<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
+  await writeInjectedFiles(client, Id, injected.files);
   request.emit({ type: 'container-created', service: service.name, container: name });
   return { id: Id, name };
 }

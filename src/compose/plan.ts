@@ -10,6 +10,7 @@ import type { ServiceGraph } from './graph.js';
 import type { DependencyCondition, Project, Service } from './model.js';
 import { imageKey, type ObservedContainer, type ObservedState } from './observe.js';
 import { LABEL } from './labels.js';
+import { injectedFiles, missingFileSources, type InjectedFile } from './service-files.js';
 import { containerCreateBody, containerName, keepLinksTo, networkName, replicasOf, serviceConfigHash, configDigest, serviceImage, serviceNetworks, volumeName } from './service-container.js';
 
 export type OperationKind =
@@ -50,6 +51,8 @@ export interface Operation {
   containerId?: string;
   /** For container creation: the body to send. */
   create?: ContainerCreateBody;
+  /** For container creation: secrets and configs written into it before it starts. */
+  files?: InjectedFile[];
   /** For container creation and start: the dependencies to wait for first. */
   waits?: DependencyWait[];
   /** For network and volume creation: the body to send. */
@@ -94,6 +97,8 @@ export interface UpOptions {
    * alone: the service of `stack run`, whose one-off container the run makes itself.
    */
   prepareOnly?: readonly string[];
+  /** The project's environment (the process's under .env): values of `environment:` secrets and configs. */
+  environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DownOptions {
@@ -270,6 +275,9 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
       ? 'its network_mode service was recreated'
       : linkedRecreated !== undefined ? `its linked service ${linkedRecreated} was recreated` : undefined;
     const imageId = observed.images[imageKey(serviceImage(project, service))];
+    const injected = injectedFiles(project, service, options.environment ?? {});
+    problems.push(...injected.problems, ...missingFileSources(project, service, (f) => !observed.missingFiles.includes(f)));
+    const files = injected.files.length ? { files: injected.files } : {};
 
     for (const c of keep) {
       const changedNetwork = serviceNetworks(service).find((k) => changedNetworks.has(k));
@@ -278,7 +286,7 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
       if (options.forceRecreate || (why && !options.noRecreate)) {
         ops.push(add({
           id: `container:${name}`, kind: 'recreate-container', target: name, cause: options.forceRecreate ? '--force-recreate' : why!, after, service: s, number: c.number,
-          containerId: c.id, create: containerCreateBody(project, service, c.number, hash), waits,
+          containerId: c.id, create: containerCreateBody(project, service, c.number, hash), ...files, waits,
         }).id);
         recreated.add(s);
       } else if (c.state !== 'running' && c.state !== 'restarting') {
@@ -292,7 +300,7 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
     for (let n = 1, made = keep.length; made < wanted; n++) {
       if (used.has(n)) continue;
       const name = containerName(project.name, service, n);
-      ops.push(add({ id: `container:${name}`, kind: 'create-container', target: name, cause, after, service: s, number: n, create: containerCreateBody(project, service, n, hash), waits }).id);
+      ops.push(add({ id: `container:${name}`, kind: 'create-container', target: name, cause, after, service: s, number: n, create: containerCreateBody(project, service, n, hash), ...files, waits }).id);
       made++;
     }
     for (const c of extra) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ContainerCreateBody, EndpointConfig, HealthConfig, HostConfig, PortBinding, RestartPolicy } from '../common/api-types.js';
 import { LABEL } from './labels.js';
 import type { Project, Service } from './model.js';
+import { injectedFilesShape, serviceFileBinds } from './service-files.js';
 
 /** How many containers `up` keeps of a service: --scale, else deploy.replicas, else 1. */
 export function replicasOf(service: Service, scale: Readonly<Record<string, number>> | undefined): number {
@@ -105,6 +106,7 @@ function mounts(project: Project, service: Service): { binds: string[]; tmpfs: R
       tmpfs[v.target] = options.join(',');
     }
   }
+  binds.push(...serviceFileBinds(project, service));
   for (const t of service.tmpfs ?? []) {
     const at = t.indexOf(':');
     if (at === -1) tmpfs[t] = '';
@@ -192,12 +194,19 @@ function bodyWithoutHash(project: Project, service: Service, number: number, one
     ...(service.memswap_limit !== undefined ? { MemorySwap: service.memswap_limit } : {}),
     ...(cpus !== undefined ? { NanoCpus: Math.round(cpus * 1e9) } : {}),
     ...(service.cpu_shares !== undefined ? { CpuShares: service.cpu_shares } : {}),
+    ...(service.cpu_quota !== undefined ? { CpuQuota: service.cpu_quota } : {}),
+    ...(service.cpu_period !== undefined ? { CpuPeriod: service.cpu_period } : {}),
     ...(pids !== undefined ? { PidsLimit: pids } : {}),
     ...(service.dns ? { Dns: service.dns } : {}),
     ...(service.dns_search ? { DnsSearch: service.dns_search } : {}),
     ...(service.dns_opt ? { DnsOptions: service.dns_opt } : {}),
     ...(service.volumes_from?.length ? { VolumesFrom: service.volumes_from.map((v) => volumesFromEntry(project, v)) } : {}),
     ...(links.length ? { Links: links } : {}),
+    ...(service.shm_size !== undefined ? { ShmSize: service.shm_size } : {}),
+    ...(service.ulimits ? { Ulimits: Object.entries(service.ulimits).map(([Name, l]) => ({ Name, Soft: l.soft, Hard: l.hard })) } : {}),
+    ...(service.sysctls ? { Sysctls: service.sysctls } : {}),
+    ...(service.group_add?.length ? { GroupAdd: service.group_add } : {}),
+    ...(service.oom_score_adj !== undefined ? { OomScoreAdj: service.oom_score_adj } : {}),
   };
   const endpoints: Record<string, EndpointConfig> = {};
   for (const key of networks) {
@@ -256,7 +265,9 @@ export function stableJson(value: unknown): string {
  * differs no longer matches its service and is recreated.
  */
 export function serviceConfigHash(project: Project, service: Service): string {
-  return configDigest(bodyWithoutHash(project, service, 0));
+  const body = bodyWithoutHash(project, service, 0);
+  const injected = injectedFilesShape(project, service);
+  return configDigest(injected === undefined ? body : { body, injected });
 }
 
 /** The sha256 of a config's stable JSON: the config-hash label of containers, networks and volumes. */

@@ -7,6 +7,7 @@ import { ConflictError } from '../common/errors.js';
 import { applyPlan, waitForServices } from './apply.js';
 import type { EmitEvent } from './events.js';
 import type { RegistryLogins } from './image-sources.js';
+import { ignoredKeyWarnings } from './ignored-keys.js';
 import type { LoadedProject } from './load.js';
 import { machineObserveHost, observeProject, type ObserveHost } from './observe.js';
 import { planUp, type Plan, type UpOptions } from './plan.js';
@@ -29,7 +30,8 @@ export interface UpRequest extends UpOptions {
 export async function upProject(client: ApiClient, loaded: LoadedProject, request: UpRequest): Promise<Plan> {
   const { project, graph } = loaded;
   const observed = await observeProject(client, project.name, project, request.observeHost ?? machineObserveHost);
-  const plan = planUp(project, graph, observed, request);
+  const plan = planUp(project, graph, observed, loaded.environment ? { ...request, environment: loaded.environment } : request);
+  for (const message of ignoredKeyWarnings(plan.services.map((s) => project.services[s]!).filter(Boolean))) request.emit({ type: 'warning', message });
   if (request.dryRun) return plan;
   if (plan.problems.length > 0) {
     throw new ConflictError(`nothing was started: ${plan.problems.length === 1 ? plan.problems[0] : `\n${plan.problems.map((p) => `  ${p}`).join('\n')}`}`);

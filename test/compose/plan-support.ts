@@ -11,7 +11,7 @@ export function loadYaml(yaml: string, files: Record<string, string> = {}): Load
 }
 
 export function emptyEngine(project: string, images: Record<string, string> = { 'busybox:test': 'sha256:bb' }): ObservedState {
-  return { project, containers: [], networks: {}, volumes: {}, images: { ...images }, hostPortsInUse: [], missingBuildContexts: [] };
+  return { project, containers: [], networks: {}, volumes: {}, images: { ...images }, hostPortsInUse: [], missingBuildContexts: [], missingFiles: [] };
 }
 
 /** What the engine holds after `plan` ran to the end on `before`. */

@@ -4,15 +4,14 @@
 // container, `up` after a run, `down` leaving one-offs unless --remove-orphans, the image
 // case inside a project folder, and bad input. Every test takes its project down and checks
 // nothing is left behind.
-import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import t from 'tap';
+import { existsSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ContainerInspect, ContainerSummary, NetworkInspect } from '../../src/common/api-types.js';
-import type { VolumeListResponse } from '../../src/common/volume-api-types.js';
+import type { ContainerInspect, ContainerSummary } from '../../src/common/api-types.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
-import { runCli, type CliResult } from '../cli/run-cli.js';
+import type { CliResult } from '../cli/run-cli.js';
+import { assertProjectGone, projectDir } from './support/project-dir.js';
 import { freePort } from '../api/free-port.js';
 
 const skip = engineSkipReason() ?? (existsSync('/usr/sbin/iptables') ? false : 'needs iptables');
@@ -42,17 +41,6 @@ services:
 /** db's page, fetched by the link alias "database" (an /etc/hosts line the engine writes at start). */
 const VIA_LINK = 'timeout 5 wget -q -O - http://database:5432/hostname';
 
-interface Project {
-  dir: string;
-  stack(...args: string[]): Promise<CliResult>;
-}
-
-function project(h: EngineHarness, yaml: string): Project {
-  const dir = mkdtempSync(join(tmpdir(), 'stack-run-service-'));
-  writeFileSync(join(dir, 'compose.yaml'), yaml);
-  return { dir, stack: (...args) => runCli(args, { cwd: dir, env: h.env }) };
-}
-
 async function containers(h: EngineHarness): Promise<ContainerSummary[]> {
   return (await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1 } })).sort((a, b) => (a.Names[0]! < b.Names[0]! ? -1 : 1));
 }
@@ -76,21 +64,10 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** `down --remove-orphans -v` and the engine is empty of the project. */
-async function assertNothingLeft(t: Test, h: EngineHarness, p: Project): Promise<void> {
-  const down = await p.stack('down', '-v', '--remove-orphans', '-t', '1');
-  t.equal(down.code, 0, `down --remove-orphans: ${down.stderr}`);
-  t.same(await names(h), [], 'no containers left');
-  t.same((await h.client.call<NetworkInspect[]>('GET', '/networks')).map((n) => n.Name).sort(), ['bridge', 'host', 'none'], 'no networks left');
-  t.same((await h.client.call<VolumeListResponse>('GET', '/volumes')).Volumes.map((v) => v.Name), [], 'no volumes left');
-  const netns = join(h.paths.runRoot, 'netns');
-  t.same(existsSync(netns) ? readdirSync(netns) : [], [], 'no network namespace files left');
-}
-
 t.test('stack run SERVICE: deps, exit code, --rm, -e, links, ports, up and down around one-offs', { skip, timeout: 240_000 }, async (t) => {
   const h = await makeEngineHarness('run-service');
   const port = await freePort();
-  const p = project(h, STACK(port));
+  const p = projectDir(h, 'run-service', STACK(port));
   t.teardown(async () => {
     await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -151,12 +128,12 @@ t.test('stack run SERVICE: deps, exit code, --rm, -e, links, ports, up and down 
   t.equal(down.code, 0, down.stderr);
   t.same(await names(h), [name], 'down without --remove-orphans leaves the one-off, as Compose does');
   t.match(down.stderr, `one-off containers of "stack run" are left, and the networks they use: ${name}; remove them with --remove-orphans`);
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 t.test('stack run inside a project folder: images, typos and options that do not fit', { skip, timeout: 120_000 }, async (t) => {
   const h = await makeEngineHarness('run-service-image');
-  const p = project(h, STACK(await freePort()));
+  const p = projectDir(h, 'run-service', STACK(await freePort()));
   t.teardown(async () => {
     await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -200,5 +177,5 @@ t.test('stack run inside a project folder: images, typos and options that do not
   t.match(help.stdout, 'The first word is a SERVICE when a stack file is in context', 'the help says which word is a service');
 
   t.same(await names(h), [], 'bad input made no container');
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });

@@ -3,17 +3,16 @@
 // convergence (nothing changed, one service changed, scale, orphans), a dependency that
 // never gets healthy, attached mode's exit codes, a host port in use, and down (-v).
 // Every test takes its project down and checks nothing is left behind.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInspect, ContainerSummary, NetworkInspect } from '../../src/common/api-types.js';
 import type { VolumeListResponse } from '../../src/common/volume-api-types.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
-import { runCli, type CliResult } from '../cli/run-cli.js';
+import { assertProjectGone, projectDir, type ProjectDir } from './support/project-dir.js';
 
 const skip = engineSkipReason() ?? (existsSync('/usr/sbin/iptables') ? false : 'needs iptables');
 
@@ -39,21 +38,6 @@ ${extra}volumes:
   data:
 `;
 
-interface Project {
-  dir: string;
-  write(yaml: string): void;
-  stack(...args: string[]): Promise<CliResult>;
-}
-
-function project(h: EngineHarness, name: string): Project {
-  const dir = mkdtempSync(join(tmpdir(), `stack-up-${name}-`));
-  return {
-    dir,
-    write: (yaml) => writeFileSync(join(dir, 'compose.yaml'), yaml),
-    stack: (...args) => runCli(args, { cwd: dir, env: h.env }),
-  };
-}
-
 async function containers(h: EngineHarness, projectName: string): Promise<ContainerSummary[]> {
   const filters = JSON.stringify({ label: [`com.docker.compose.project=${projectName}`] });
   return (await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1, filters } })).sort((a, b) => (a.Names[0]! < b.Names[0]! ? -1 : 1));
@@ -61,20 +45,9 @@ async function containers(h: EngineHarness, projectName: string): Promise<Contai
 
 const ids = async (h: EngineHarness, p: string): Promise<Record<string, string>> => Object.fromEntries((await containers(h, p)).map((c) => [c.Names[0]!.slice(1), c.Id]));
 
-/** Takes the project down with its volumes and checks the engine is empty of it. */
-async function assertNothingLeft(t: Test, h: EngineHarness, p: Project): Promise<void> {
-  const down = await p.stack('down', '-v', '--remove-orphans', '-t', '1');
-  t.equal(down.code, 0, `down -v: ${down.stderr}`);
-  t.same((await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1 } })).map((c) => c.Names[0]), [], 'no containers left');
-  t.same((await h.client.call<NetworkInspect[]>('GET', '/networks')).map((n) => n.Name).sort(), ['bridge', 'host', 'none'], 'no networks left');
-  t.same((await h.client.call<VolumeListResponse>('GET', '/volumes')).Volumes.map((v) => v.Name), [], 'no volumes left');
-  const netns = join(h.paths.runRoot, 'netns');
-  t.same(existsSync(netns) ? readdirSync(netns) : [], [], 'no network namespace files left');
-}
-
 t.test('up -d: health-gated start, names on the project network, convergence, scale, orphans, down', { skip, timeout: 240_000 }, async (t) => {
   const h = await makeEngineHarness('up-duo');
-  const p = project(h, 'duo');
+  const p = projectDir(h, 'up-duo');
   t.teardown(async () => {
     await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -158,12 +131,12 @@ t.test('up -d: health-gated start, names on the project network, convergence, sc
   const downV = await p.stack('down', '-v');
   t.equal(downV.code, 0, downV.stderr);
   t.match(downV.stdout, ' ✔ Volume duo_data  Removed');
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 t.test('a dependency that never gets healthy stops the start, naming it and its last output', { skip, timeout: 120_000 }, async (t) => {
   const h = await makeEngineHarness('up-sick');
-  const p = project(h, 'sick');
+  const p = projectDir(h, 'up-sick');
   t.teardown(async () => {
     await p.stack('down', '-v', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -192,12 +165,12 @@ services:
   t.match(up.stderr, 'cannot open /data: permission denied', 'with its last log lines');
   const left = await containers(h, 'sick');
   t.same(left.map((c) => `${c.Names[0]} ${c.State}`), ['/sick-db-1 running'], 'the failing dependency is left to inspect; web was never made');
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 t.test('a host port in use is refused before any container starts, naming the service and port', { skip, timeout: 60_000 }, async (t) => {
   const h = await makeEngineHarness('up-port');
-  const p = project(h, 'port');
+  const p = projectDir(h, 'up-port');
   const holder = createServer();
   await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
   const taken = (holder.address() as { port: number }).port;
@@ -217,12 +190,12 @@ services:
   t.match(up.stderr, `error: nothing was started: service web: host port 127.0.0.1:${taken}/tcp is already in use`);
   t.same(await containers(h, 'port'), [], 'no container was made');
   t.same((await h.client.call<NetworkInspect[]>('GET', '/networks')).map((n) => n.Name).sort(), ['bridge', 'host', 'none'], 'no network either');
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 t.test('attached up: prefixed logs; --abort-on-container-exit and --exit-code-from give the right codes', { skip, timeout: 120_000 }, async (t) => {
   const h = await makeEngineHarness('up-attach');
-  const p = project(h, 'att');
+  const p = projectDir(h, 'up-att');
   t.teardown(async () => {
     await p.stack('down', '-v', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -254,12 +227,12 @@ services:
   t.equal(fromJob.code, 3, '--exit-code-from job');
   const fromServer = await p.stack('up', '--exit-code-from', 'server', '-t', '1');
   t.equal(fromServer.code, 143, `--exit-code-from server: the server's code (stopped by SIGTERM under its init), not job's 3: ${fromServer.stderr}`);
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 t.test('--wait returns once services are healthy and one-shots exited 0; missing images and contexts are said plainly', { skip, timeout: 120_000 }, async (t) => {
   const h = await makeEngineHarness('up-wait');
-  const p = project(h, 'wait');
+  const p = projectDir(h, 'up-wait');
   t.teardown(async () => {
     await p.stack('down', '-v', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -320,12 +293,12 @@ services:
   const noPull = await p.stack('up', '-d');
   t.equal(noPull.code, 1);
   t.match(noPull.stderr, `service cache: pulling image 127.0.0.1:${deadPort}/redis:7 failed`, 'a pull the engine cannot do names the service and image');
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 t.test('a recreated container keeps its anonymous volumes (up -V renews them); down -v removes them', { skip, timeout: 120_000 }, async (t) => {
   const h = await makeEngineHarness('up-anon');
-  const p = project(h, 'anon');
+  const p = projectDir(h, 'up-anon');
   t.teardown(async () => {
     await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -365,12 +338,12 @@ volumes:
   t.equal(now.length, 2, `the old anonymous volume went with its container: ${now.join(', ')}`);
   t.notOk(now.includes(anonymous[0]!), 'the old one is gone');
 
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 t.test('a changed network is made again with its containers; a changed volume is refused, its data kept', { skip, timeout: 120_000 }, async (t) => {
   const h = await makeEngineHarness('up-netchange');
-  const p = project(h, 'netchange');
+  const p = projectDir(h, 'up-netchange');
   t.teardown(async () => {
     await p.stack('down', '-v', '--remove-orphans', '-t', '1').catch(() => undefined);
     await h.cleanup();
@@ -428,11 +401,11 @@ volumes:
   t.same(await ids(h, 'netchange'), after, 'nothing was recreated');
 
   p.write(stackFile('b'));
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
 
 /** The real binary attached (`stack up`), its output gathered, so a test can send it signals. */
-function attachedUp(h: EngineHarness, p: Project): { output: () => string; signal: (s: NodeJS.Signals) => void; exit: Promise<number | null> } {
+function attachedUp(h: EngineHarness, p: ProjectDir): { output: () => string; signal: (s: NodeJS.Signals) => void; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../../bin/stack.js'), 'up'], { cwd: p.dir, env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -443,7 +416,7 @@ function attachedUp(h: EngineHarness, p: Project): { output: () => string; signa
 
 t.test('Ctrl-C stops an attached up gracefully (exit 130); a second Ctrl-C kills what still runs', { skip, timeout: 120_000 }, async (t) => {
   const h = await makeEngineHarness('up-sigint');
-  const p = project(h, 'sigint');
+  const p = projectDir(h, 'up-sigint');
   t.teardown(async () => {
     await p.stack('down', '-v', '-t', '0').catch(() => undefined);
     await h.cleanup();
@@ -492,5 +465,5 @@ services:
   t.ok(Date.now() - before < 30_000, 'without waiting out the 60 s grace period');
   for (let i = 0; i < 50 && (await running()).length > 0; i++) await sleep(100);
   t.same(await running(), [], 'the stubborn container was killed');
-  await assertNothingLeft(t, h, p);
+  await assertProjectGone(t, h, p);
 });
