@@ -41,7 +41,7 @@ export function plainRenderer(io: CliIO, colour = useColour(io), logPrefix = tru
     }
     // Errors reach the user through the top level's message (main.ts); health failures are in it too.
     if (e.type === 'error' || (e.type === 'health' && e.status !== 'healthy')) return;
-    if ((e.type === 'image-pulling' || e.type === 'image-building') && e.detail !== undefined) {
+    if ((e.type === 'image-pulling' || e.type === 'image-building' || e.type === 'image-pushing') && e.detail !== undefined) {
       io.stdout.write(`   ${e.image}  ${e.detail}\n`);
       return;
     }

@@ -8,13 +8,13 @@ import type { DependencyCondition } from './model.js';
 export type ResourceStatus =
   | 'Creating' | 'Created' | 'Recreating' | 'Recreated' | 'Starting' | 'Started' | 'Running'
   | 'Stopping' | 'Stopped' | 'Removing' | 'Removed' | 'Pulling' | 'Pulled' | 'Building' | 'Built'
-  | 'Waiting' | 'Healthy' | 'Exited' | 'Restarting' | 'Restarted' | 'Pausing' | 'Paused' | 'Unpausing' | 'Unpaused'
+  | 'Pushing' | 'Pushed' | 'Waiting' | 'Healthy' | 'Exited' | 'Restarting' | 'Restarted' | 'Pausing' | 'Paused' | 'Unpausing' | 'Unpaused'
   | 'Killing' | 'Killed';
 
 export type ComposeEvent =
   | { type: 'network-creating' | 'network-created' | 'network-removing' | 'network-removed'; network: string }
   | { type: 'volume-creating' | 'volume-created' | 'volume-removing' | 'volume-removed'; volume: string }
-  | { type: 'image-pulling' | 'image-pulled' | 'image-building' | 'image-built'; image: string; service?: string; detail?: string }
+  | { type: 'image-pulling' | 'image-pulled' | 'image-building' | 'image-built' | 'image-pushing' | 'image-pushed'; image: string; service?: string; detail?: string }
   | {
     type: 'container-creating' | 'container-created' | 'container-recreating' | 'container-recreated' | 'container-starting' | 'container-started'
       | 'container-running' | 'container-stopping' | 'container-stopped' | 'container-removing' | 'container-removed'
@@ -69,7 +69,7 @@ export function progressOf(e: ComposeEvent): { resource: 'Network' | 'Volume' | 
       const s = status(e.type.slice('volume-'.length));
       return { resource: 'Volume', name: e.volume, status: s, done: done(s) };
     }
-    case 'image-pulling': case 'image-pulled': case 'image-building': case 'image-built': {
+    case 'image-pulling': case 'image-pulled': case 'image-building': case 'image-built': case 'image-pushing': case 'image-pushed': {
       const s = status(e.type.slice('image-'.length));
       return { resource: 'Image', name: e.image, status: s, done: done(s) };
     }

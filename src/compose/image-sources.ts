@@ -56,6 +56,16 @@ export async function pullImage(client: ApiClient, op: Operation, onLine: (text:
   }
 }
 
+export async function pushImage(client: ApiClient, image: string, service: string, onLine: (text: string) => void, logins?: RegistryLogins): Promise<void> {
+  try {
+    const headers = (await logins?.forPull(image)) ?? {};
+    const res = await client.open('POST', `/images/${image}/push`, { headers });
+    await readProgress(res, onLine);
+  } catch (err) {
+    throw new RuntimeFailure(`service ${service}: pushing image ${image} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export async function buildImage(client: ApiClient, op: Operation, onLine: (text: string) => void, logins?: RegistryLogins): Promise<void> {
   const build = op.build!;
   // The same packing as `stack build`: .dockerignore honoured, a Dockerfile outside the context sent along.
@@ -63,14 +73,16 @@ export async function buildImage(client: ApiClient, op: Operation, onLine: (text
   const headers = (await logins?.forBuild()) ?? {};
   let res;
   try {
-    res = await client.open('POST', '/build', {
+    const query = new URLSearchParams();
+    for (const tag of [op.target, ...(build.tags ?? [])]) query.append('t', tag);
+    query.set('dockerfile', context.dockerfile);
+    if (build.args) query.set('buildargs', JSON.stringify(build.args));
+    if (build.target) query.set('target', build.target);
+    if (build.labels) query.set('labels', JSON.stringify(build.labels));
+    if (build.noCache) query.set('nocache', '1');
+    if (build.pull) query.set('pull', '1');
+    res = await client.open('POST', `/build?${query.toString()}`, {
       headers,
-      query: {
-        t: op.target,
-        dockerfile: context.dockerfile,
-        buildargs: build.args ? JSON.stringify(build.args) : undefined,
-        target: build.target,
-      },
       rawBody: { stream: context.tar, contentType: 'application/x-tar' },
     });
   } catch (err) {

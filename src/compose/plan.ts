@@ -59,7 +59,7 @@ export interface Operation {
   network?: NetworkCreateBody;
   volume?: VolumeCreateBody;
   /** For image builds: the service's build context and Dockerfile. */
-  build?: { context: string; dockerfile?: string; args?: Record<string, string>; target?: string };
+  build?: { context: string; dockerfile?: string; args?: Record<string, string>; target?: string; labels?: Record<string, string>; tags?: string[]; noCache?: boolean; pull?: boolean };
 }
 
 export interface Plan {
@@ -206,17 +206,7 @@ export function planUp(project: Project, graph: ServiceGraph, observed: Observed
         problems.push(`service ${s}: build context ${build.context} does not exist: check "build:" in the stack file`);
         continue;
       }
-      if (!operations.some((o) => o.id === id)) {
-        add({
-          id, kind: 'build-image', target: image, cause: options.build ? '--build' : 'missing', after: [], service: s,
-          build: {
-            context: build.context,
-            ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}),
-            ...(build.args ? { args: Object.fromEntries(Object.entries(build.args).filter((e): e is [string, string] => e[1] !== null)) } : {}),
-            ...(build.target ? { target: build.target } : {}),
-          },
-        });
-      }
+      if (!operations.some((o) => o.id === id)) add(buildOperation(image, s, build, options.build ? '--build' : 'missing'));
       imageOp.set(s, id);
       rebuilt.add(s);
       continue;
@@ -353,6 +343,23 @@ function networkBody(project: Project, key: string, name: string): NetworkCreate
     ...(config?.driver_opts ? { Options: config.driver_opts } : {}),
     ...(subnets?.length ? { IPAM: { Config: subnets } } : {}),
   });
+}
+
+/** The operation that builds a service's image from its `build:` section. */
+export function buildOperation(image: string, service: string, build: NonNullable<Service['build']>, cause: string): Operation {
+  return {
+    id: `image:${image}`, kind: 'build-image', target: image, cause, after: [], service,
+    build: {
+      context: build.context,
+      ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}),
+      ...(build.args ? { args: Object.fromEntries(Object.entries(build.args).filter((e): e is [string, string] => e[1] !== null)) } : {}),
+      ...(build.target ? { target: build.target } : {}),
+      ...(build.labels && Object.keys(build.labels).length ? { labels: build.labels } : {}),
+      ...(build.tags?.length ? { tags: build.tags } : {}),
+      ...(build.no_cache ? { noCache: true } : {}),
+      ...(build.pull ? { pull: true } : {}),
+    },
+  };
 }
 
 function pullPolicyOf(service: Service): PullPolicy | 'build' {
