@@ -43,7 +43,7 @@ export function buildCommand(io: CliIO): CommandModule<GlobalArgs, BuildArgs> {
         .option('quiet', { alias: 'q', type: 'boolean', description: 'Print only the image ID' }) as unknown as Argv<BuildArgs>,
     handler: async (args) => {
       const { imageCommandScope } = await import('./service-image-scope.js');
-      const scope = imageCommandScope(args, io, args.context ?? [], 'build', 'a context directory');
+      const scope = await imageCommandScope(args, io, args.context ?? [], 'build', 'a context directory');
       if (scope.kind === 'services') await buildProjectServices(args, io, scope.loaded, scope.services);
       else {
         const { existsSync } = await import('node:fs');

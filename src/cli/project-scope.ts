@@ -14,12 +14,11 @@ import type { ContainerSummary } from '../common/api-types.js';
 import { InvalidStackFileError, NotFoundError, UsageError } from '../common/errors.js';
 import { projectContainers } from '../compose/apply.js';
 import { closestName } from '../compose/did-you-mean.js';
-import { discoverStackFiles } from '../compose/discover.js';
 import { ServiceGraph } from '../compose/graph.js';
-import { machineLoaderHost } from '../compose/host.js';
 import { LABEL } from '../compose/labels.js';
 import type { LoadedProject } from '../compose/load.js';
 import { loadComposeProject } from './compose-project.js';
+import { foundStackFile } from './found-stack-file.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
 
@@ -37,7 +36,7 @@ export interface ProjectScope {
 
 /** The project the command acts on, or undefined for docker-style use. */
 export async function findProjectScope(args: GlobalArgs, io: CliIO, client: ApiClient): Promise<ProjectScope | undefined> {
-  const loaded = loadProjectIfAny(args, io);
+  const loaded = await loadProjectIfAny(args, io);
   const name = loaded?.project.name ?? args.projectName ?? (io.env.COMPOSE_PROJECT_NAME || undefined);
   if (name === undefined) return undefined;
   const containers = await projectContainers(client, name);
@@ -45,16 +44,11 @@ export async function findProjectScope(args: GlobalArgs, io: CliIO, client: ApiC
   return { name, loaded, services, graph: loaded?.graph ?? new ServiceGraph(services, []), containers };
 }
 
-function loadProjectIfAny(args: GlobalArgs, io: CliIO): LoadedProject | undefined {
+async function loadProjectIfAny(args: GlobalArgs, io: CliIO): Promise<LoadedProject | undefined> {
   const named = args.file !== undefined || args.projectDirectory !== undefined || Boolean(io.env.COMPOSE_FILE);
   if (named) return loadComposeProject(args, io);
-  let file: string;
-  try {
-    file = discoverStackFiles(machineLoaderHost(io.cwd, io.env)).files[0]!;
-  } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
-    throw err;
-  }
+  const file = await foundStackFile(io);
+  if (file === undefined) return undefined;
   try {
     return loadComposeProject(args, io);
   } catch (err) {

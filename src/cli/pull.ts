@@ -41,7 +41,7 @@ export function pullCommand(io: CliIO): CommandModule<GlobalArgs, PullArgs> {
         .option('ignore-pull-failures', { type: 'boolean', description: 'Project: pull what can be pulled; failures are warnings' }) as unknown as Argv<PullArgs>,
     handler: async (args) => {
       const { imageCommandScope } = await import('./service-image-scope.js');
-      const scope = imageCommandScope(args, io, args.image ?? [], 'pull', 'an image');
+      const scope = await imageCommandScope(args, io, args.image ?? [], 'pull', 'an image');
       if (scope.kind === 'single') {
         await pullThroughEngine(io, scope.word, { platform: args.platform, quiet: args.quiet });
         if (args.quiet) io.stdout.write(`${scope.word}\n`);

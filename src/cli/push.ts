@@ -26,7 +26,7 @@ export function pushCommand(io: CliIO): CommandModule<GlobalArgs, PushArgs> {
         .option('ignore-push-failures', { type: 'boolean', description: 'Project: push what can be pushed; failures are warnings' }) as unknown as Argv<PushArgs>,
     handler: async (args) => {
       const { imageCommandScope } = await import('./service-image-scope.js');
-      const scope = imageCommandScope(args, io, args.image ?? [], 'push', 'an image');
+      const scope = await imageCommandScope(args, io, args.image ?? [], 'push', 'an image');
       const client = await engineClient(io);
       if (scope.kind === 'single') {
         const res = await client.open('POST', `/images/${scope.word}/push`, { headers: await registryAuthHeaders(io, scope.word) });

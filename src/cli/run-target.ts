@@ -8,6 +8,7 @@
 import type { LoadedProject } from '../compose/load.js';
 import { NotFoundError } from '../common/errors.js';
 import type { GlobalArgs } from './global-options.js';
+import { foundStackFile } from './found-stack-file.js';
 import type { CliIO } from './io.js';
 
 export type RunTarget =
@@ -21,7 +22,7 @@ const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 export async function runTarget(args: GlobalArgs & { image: string }, io: CliIO): Promise<RunTarget> {
   if (!SERVICE_NAME.test(args.image)) return { kind: 'image', services: [] };
   const named = args.file !== undefined || args.projectDirectory !== undefined;
-  if (!named && !(await stackFileInContext(io))) return { kind: 'image', services: [] };
+  if (!named && !(await (await foundStackFile(io)) !== undefined)) return { kind: 'image', services: [] };
   const { loadComposeProjectQuietly, sayLoadWarnings } = await import('./compose-project.js');
   let loaded: LoadedProject;
   try {
@@ -42,15 +43,4 @@ export async function runTarget(args: GlobalArgs & { image: string }, io: CliIO)
     return { kind: 'service', loaded };
   }
   return { kind: 'image', services: Object.keys(loaded.project.services) };
-}
-
-async function stackFileInContext(io: CliIO): Promise<boolean> {
-  const [{ discoverStackFiles }, { machineLoaderHost }] = await Promise.all([import('../compose/discover.js'), import('../compose/host.js')]);
-  try {
-    discoverStackFiles(machineLoaderHost(io.cwd, io.env));
-    return true;
-  } catch (err) {
-    if (err instanceof NotFoundError) return false;
-    throw err;
-  }
 }

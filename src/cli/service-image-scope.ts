@@ -7,23 +7,22 @@
 // name (`stack build app` in a project with an `app` service builds the service); `.` or a
 // path with a slash is never a service. Otherwise docker-style, with exactly one word.
 
-import { InvalidStackFileError, NotFoundError, UsageError } from '../common/errors.js';
-import { discoverStackFiles } from '../compose/discover.js';
-import { machineLoaderHost } from '../compose/host.js';
+import { InvalidStackFileError, UsageError } from '../common/errors.js';
 import type { LoadedProject } from '../compose/load.js';
 import { loadComposeProject, loadComposeProjectQuietly, sayLoadWarnings } from './compose-project.js';
+import { foundStackFile } from './found-stack-file.js';
 import type { GlobalArgs } from './global-options.js';
 import type { CliIO } from './io.js';
 
 export type ImageScope = { kind: 'services'; loaded: LoadedProject; services: string[] } | { kind: 'single'; word: string; loaded: LoadedProject | undefined };
 
 /** `what` names the docker-style word in messages: "a context directory", "an image". */
-export function imageCommandScope(args: GlobalArgs, io: CliIO, words: readonly string[], command: string, what: string): ImageScope {
+export async function imageCommandScope(args: GlobalArgs, io: CliIO, words: readonly string[], command: string, what: string): Promise<ImageScope> {
   const named = args.file !== undefined || args.projectDirectory !== undefined || Boolean(io.env.COMPOSE_FILE);
   let loaded: LoadedProject | undefined;
   if (named) {
     loaded = loadComposeProject(args, io);
-  } else if (stackFileFound(io)) {
+  } else if ((await foundStackFile(io)) !== undefined) {
     try {
       loaded = loadComposeProjectQuietly(args, io);
     } catch (err) {
@@ -42,14 +41,4 @@ export function imageCommandScope(args: GlobalArgs, io: CliIO, words: readonly s
   throw new UsageError(loaded
     ? `${strangers.map((w) => `"${w}"`).join(', ')}: no such service; the services are ${Object.keys(loaded.project.services).sort().join(', ')}`
     : `"stack ${command}" takes one ${what.replace(/^an? /, '')} (or, in a project, service names)`);
-}
-
-function stackFileFound(io: CliIO): boolean {
-  try {
-    discoverStackFiles(machineLoaderHost(io.cwd, io.env));
-    return true;
-  } catch (err) {
-    if (err instanceof NotFoundError) return false;
-    throw err;
-  }
 }

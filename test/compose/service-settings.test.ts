@@ -6,8 +6,8 @@ import t from 'tap';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerInspect, ContainerSummary } from '../../src/common/api-types.js';
-import { engineSkipReason, makeEngineHarness } from '../api/engine-harness.js';
-import { assertProjectGone, projectDir } from './support/project-dir.js';
+import { engineSkipReason } from '../api/engine-harness.js';
+import { assertProjectGone, engineWithProject } from './support/project-dir.js';
 
 const skip = engineSkipReason() ?? (existsSync('/usr/sbin/iptables') ? false : 'needs iptables');
 
@@ -49,12 +49,7 @@ configs:
 `;
 
 t.test('secrets, configs and process settings reach the container; a changed config recreates it', { skip, timeout: 120_000 }, async (t) => {
-  const h = await makeEngineHarness('settings');
-  const p = projectDir(h, 'settings', SETTINGS('hello'));
-  t.teardown(async () => {
-    await p.remove();
-    await h.cleanup();
-  });
+  const { h, p } = await engineWithProject(t, 'settings', SETTINGS('hello'));
   mkdirSync(join(p.dir, 'secrets'));
   writeFileSync(join(p.dir, 'secrets/db_password.txt'), 's3cret\n');
   writeFileSync(join(p.dir, 'motd'), 'welcome\n');
@@ -94,8 +89,7 @@ t.test('secrets, configs and process settings reach the container; a changed con
 });
 
 t.test('a missing secret file, an unset variable and an external secret are refused before anything is made', { skip, timeout: 60_000 }, async (t) => {
-  const h = await makeEngineHarness('settings-bad');
-  const p = projectDir(h, 'settings-bad', `name: bad
+  const { h, p } = await engineWithProject(t, 'settings-bad', `name: bad
 services:
   app:
     image: busybox:test
@@ -109,10 +103,6 @@ secrets:
   outside:
     external: true
 `);
-  t.teardown(async () => {
-    await p.remove();
-    await h.cleanup();
-  });
   const up = await p.stack('up', '-d');
   t.equal(up.code, 1);
   t.match(up.stderr, `service app: secret missing_file: the file ${join(p.dir, 'nope.txt')} does not exist`);
@@ -125,8 +115,7 @@ secrets:
 });
 
 t.test('keys stack does not act on are named in a warning, and a bad ulimit or sysctl is refused naming it', { skip, timeout: 60_000 }, async (t) => {
-  const h = await makeEngineHarness('settings-warn');
-  const p = projectDir(h, 'settings-warn', `name: warn
+  const { h, p } = await engineWithProject(t, 'settings-warn', `name: warn
 services:
   app:
     image: busybox:test
@@ -135,10 +124,6 @@ services:
     security_opt: ["no-new-privileges:true", "seccomp:/etc/profile.json"]
     devices: ["/dev/null:/dev/null2"]
 `);
-  t.teardown(async () => {
-    await p.remove();
-    await h.cleanup();
-  });
   const up = await p.stack('up', '-d');
   t.equal(up.code, 0, up.stderr);
   t.match(up.stderr, 'service app: cpuset, devices, security_opt: seccomp:/etc/profile.json are not supported by stack yet and ignored');

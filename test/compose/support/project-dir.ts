@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerSummary, NetworkInspect } from '../../../src/common/api-types.js';
 import type { VolumeListResponse } from '../../../src/common/volume-api-types.js';
-import type { EngineHarness } from '../../api/engine-harness.js';
+import { makeEngineHarness, type EngineHarness } from '../../api/engine-harness.js';
 import { runCli, type CliResult } from '../../cli/run-cli.js';
 
 export interface ProjectDir {
@@ -44,4 +44,15 @@ export async function assertProjectGone(t: Test, h: EngineHarness, p: ProjectDir
   t.same((await h.client.call<VolumeListResponse>('GET', '/volumes')).Volumes.map((v) => v.Name), [], 'no volumes left');
   const netns = join(h.paths.runRoot, 'netns');
   t.same(existsSync(netns) ? readdirSync(netns) : [], [], 'no network namespace files left');
+}
+
+/** A private engine and a project directory, both taken away when the test ends (even when it fails). */
+export async function engineWithProject(t: Test, name: string, yaml?: string): Promise<{ h: EngineHarness; p: ProjectDir }> {
+  const h = await makeEngineHarness(name);
+  const p = projectDir(h, name, yaml);
+  t.teardown(async () => {
+    await p.remove();
+    await h.cleanup();
+  });
+  return { h, p };
 }
