@@ -16,6 +16,7 @@ import { lifecycleCommands } from './container-lifecycle.js';
 import { inspectCommand } from './inspect.js';
 import { imagesCommand } from './images.js';
 import { topCommand } from './top.js';
+import { portCommand } from './port.js';
 import { statsCommand } from './stats.js';
 import { networkCommand } from './network.js';
 import { volumeCommand } from './volume.js';
@@ -54,6 +55,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(inspectCommand(io))
     .command(imagesCommand(io))
     .command(topCommand(io))
+    .command(portCommand(io))
     .command(statsCommand(io))
     .command(networkCommand(io))
     .command(volumeCommand(io))

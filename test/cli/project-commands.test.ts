@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { ContainerInspect, ContainerSummary, NetworkInspect } from '../../src/common/api-types.js';
 import { engineSkipReason, makeEngineHarness, type EngineHarness } from '../api/engine-harness.js';
 import { runCli, type CliResult } from './run-cli.js';
+import { engineWithProject, projectDir } from '../compose/support/project-dir.js';
 
 const skip = engineSkipReason() ?? (existsSync('/usr/sbin/iptables') ? false : 'needs iptables');
 
@@ -38,17 +39,6 @@ services:
     command: ["sh", "-c", "echo post up; exec sleep 300"]
     init: true
 `;
-
-interface Dir {
-  dir: string;
-  stack(...args: string[]): Promise<CliResult>;
-}
-
-function projectDir(h: EngineHarness, name: string, yaml: string): Dir {
-  const dir = mkdtempSync(join(tmpdir(), `stack-proj-${name}-`));
-  writeFileSync(join(dir, 'compose.yaml'), yaml);
-  return { dir, stack: (...args) => runCli(args, { cwd: dir, env: h.env }) };
-}
 
 /** Runs a command that lasts until interrupted; interrupts it once its output satisfies `until` (or after 30 s). */
 async function runUntil(h: EngineHarness, cwd: string, args: string[], until: (stdout: string) => boolean, meanwhile: () => Promise<void>): Promise<CliResult & { satisfied: boolean }> {
@@ -255,4 +245,50 @@ t.test('ps, logs, stop/start, restart, pause, kill, rm, exec, events, wait and l
   t.same((await h.client.call<NetworkInspect[]>('GET', '/networks')).map((n) => n.Name).sort(), ['bridge', 'host', 'none'], 'no networks left');
   const netns = join(h.paths.runRoot, 'netns');
   t.same(existsSync(netns) ? readdirSync(netns) : [], [], 'no network namespace files left');
+});
+
+t.test('port and top: a service\'s published port and processes in a project, a container\'s anywhere', { skip, timeout: 120_000 }, async (t) => {
+  const { h, p } = await engineWithProject(t, 'port-top', `name: pt
+services:
+  web:
+    image: busybox:test
+    command: ["httpd", "-f", "-p", "80"]
+    ports: ["127.0.0.1::80", "127.0.0.1::81/udp"]
+    deploy: { replicas: 2 }
+  db:
+    image: busybox:test
+    command: ["sleep", "300"]
+    init: true
+`);
+  const up = await p.stack('up', '-d');
+  t.equal(up.code, 0, up.stderr);
+  const port = await p.stack('port', 'web', '80');
+  t.match(port, { code: 0, stdout: /^127\.0\.0\.1:\d+\n$/ }, 'a service\'s port: its host address');
+  const second = await p.stack('port', '--index', '2', 'web', '80');
+  t.match(second.stdout, /^127\.0\.0\.1:\d+\n$/);
+  t.not(second.stdout, port.stdout, 'replica 2 has its own host port');
+  t.match((await p.stack('port', '--protocol', 'udp', 'web', '81')).stdout, /^127\.0\.0\.1:\d+\n$/);
+  const all = await p.stack('port', 'pt-web-1');
+  t.match(all.stdout, /^80\/tcp -> 127\.0\.0\.1:\d+\n81\/udp -> 127\.0\.0\.1:\d+\n$/, 'a container: every mapping');
+  for (const [argv, message] of [
+    [['port', 'web'], 'name the port inside'],
+    [['port', 'web', '8080'], 'no public port 8080/tcp published for pt-web-1'],
+    [['port', 'web', 'http'], '"http" is not a port like 80 or 53/udp'],
+    [['port', '--index', '3', 'web', '80'], 'service "web" has no replica 3'],
+    [['port', 'nosuch', '80'], 'no service or container "nosuch" in project "pt"'],
+  ] as const) {
+    const bad = await p.stack(...argv);
+    t.not(bad.code, 0, argv.join(' '));
+    t.match(bad.stderr, message);
+  }
+
+  const top = await p.stack('top');
+  t.equal(top.code, 0, top.stderr);
+  t.match(top.stdout, /^pt-db-1\nUID +PID +PPID .*\n.*sleep 300\n\npt-web-1\n.*httpd -f -p 80\n\npt-web-2\n.*httpd/s, 'each container\'s processes under its name');
+  const one = await p.stack('top', 'db');
+  t.match(one.stdout, /^pt-db-1\n/);
+  t.notMatch(one.stdout, 'httpd');
+  t.match((await p.stack('top', 'pt-web-2')).stdout, /^UID .*httpd/s, 'a container name: its table alone');
+  t.match((await p.stack('top', 'nosuch')).stderr, 'no service or container "nosuch" in project "pt"');
+  t.match((await runCli(['top'], { cwd: h.paths.root, env: h.env })).stderr, '"stack top" needs a container, or a project');
 });
