@@ -17,6 +17,7 @@ import { inspectCommand } from './inspect.js';
 import { imagesCommand } from './images.js';
 import { topCommand } from './top.js';
 import { portCommand } from './port.js';
+import { cpCommand } from './cp.js';
 import { statsCommand } from './stats.js';
 import { networkCommand } from './network.js';
 import { volumeCommand } from './volume.js';
@@ -56,6 +57,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(imagesCommand(io))
     .command(topCommand(io))
     .command(portCommand(io))
+    .command(cpCommand(io))
     .command(statsCommand(io))
     .command(networkCommand(io))
     .command(volumeCommand(io))

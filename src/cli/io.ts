@@ -4,7 +4,7 @@
 export interface CliIO {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stdout: { write(data: string | Uint8Array): unknown; isTTY?: boolean };
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
   /** Standard input, for the commands that read it (login --password-stdin). */
   readonly stdin?: AsyncIterable<Buffer | string>;

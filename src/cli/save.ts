@@ -40,7 +40,7 @@ export function saveCommand(io: CliIO, command = 'save'): CommandModule<GlobalAr
       const cut = new Promise<never>((_, reject) => res.once('aborted', () => reject(new Error('the engine stopped sending the archive part-way'))));
       cut.catch(() => undefined);
       if (args.output === undefined) {
-        const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => { io.stdout.write(chunk as unknown as string); done(); } });
+        const stdout = new Writable({ write: (chunk: Buffer, _enc, done) => { io.stdout.write(chunk); done(); } });
         await Promise.race([pipeline(res, stdout), cut]);
         return;
       }

@@ -4,12 +4,11 @@
 // its own, which the engine is then told.
 
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import tar from 'tar-stream';
 import { isIgnored, parseDockerignore } from '../common/dockerignore.js';
 import { UsageError } from '../common/errors.js';
+import { packHostPath } from './host-archive.js';
 
 export interface PackedContext {
   tar: NodeJS.ReadableStream;
@@ -30,38 +29,10 @@ export async function packBuildContext(contextDir: string, dockerfilePath: strin
   });
   const patterns = parseDockerignore(await readFile(join(root, '.dockerignore'), 'utf8').catch(() => ''));
   const always = new Set(['.dockerignore', dockerfile]);
-  const pack = tar.pack();
-  const add = (header: Parameters<tar.Pack['entry']>[0], body?: Buffer | string): Promise<void> =>
-    new Promise((res, rej) => {
-      pack.entry(header, body ?? '', (err) => (err ? rej(err) : res()));
-    });
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    for (const name of (await readdir(dir)).sort()) {
-      const abs = join(dir, name);
-      const path = rel === '' ? name : `${rel}/${name}`;
-      const s = await lstat(abs);
-      const ignored = !always.has(path) && isIgnored(patterns, path);
-      const base = { name: path, mode: s.mode & 0o7777, mtime: s.mtime, uid: 0, gid: 0 };
-      if (s.isDirectory()) {
-        // A directory is walked even when ignored: an exception may take something under it back.
-        if (!ignored) await add({ ...base, name: `${path}/`, type: 'directory' });
-        await walk(abs, path);
-      } else if (ignored) {
-        continue;
-      } else if (s.isSymbolicLink()) {
-        await add({ ...base, type: 'symlink', linkname: await readlink(abs) });
-      } else if (s.isFile()) {
-        await new Promise<void>((res, rej) => {
-          const entry = pack.entry({ ...base, type: 'file', size: s.size }, (err) => (err ? rej(err) : res()));
-          createReadStream(abs).on('error', rej).pipe(entry);
-        });
-      }
-    }
-  };
-  void (async () => {
-    await walk(root, '');
-    if (outside) await add({ name: dockerfile, type: 'file', mode: 0o644 }, dockerfileText);
-    pack.finalize();
-  })().catch((err: unknown) => pack.destroy(err as Error));
-  return { tar: pack as unknown as NodeJS.ReadableStream, dockerfile };
+  const pack = packHostPath(root, {
+    rootName: '',
+    skip: (path) => !always.has(path) && isIgnored(patterns, path),
+    ...(outside ? { extraFiles: [{ name: dockerfile, content: dockerfileText, mode: 0o644 }] } : {}),
+  });
+  return { tar: pack, dockerfile };
 }
