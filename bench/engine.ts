@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeBusyboxImage } from '../src/image/bootstrap.js';
 import { ImageStore } from '../src/image/store.js';
 import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
+import { ENGINE_NODE_FLAGS } from '../src/client/engine-connection.js';
 import { alive, killAll, processTree, stopChild, unmountUnder } from './processes.js';
 import { DOCKER_CLI, ensureDocker, http, importBusyboxImage, startPrivateDockerd, waitForPing, type HttpReply } from './docker-peer.js';
 
@@ -118,7 +119,7 @@ async function benchStack(base: string, state: { stackd?: ChildProcess; dockerd?
 
   const log = join(base, 'stackd.log');
   const logFd = openSync(log, 'a');
-  const stackd = spawn(process.execPath, [STACKD, '--root', root, '--run-root', runRoot, '--socket', socket], { stdio: ['ignore', logFd, logFd] });
+  const stackd = spawn(process.execPath, [...ENGINE_NODE_FLAGS, STACKD, '--root', root, '--run-root', runRoot, '--socket', socket], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   state.stackd = stackd;
   await waitForPing(socket, stackd, 'stackd', 15_000, log);
