@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { engineLogFile, type EnginePaths } from '../common/engine-paths.js';
 import { RuntimeFailure } from '../common/errors.js';
+import { holdCaCertificates } from '../common/held-ca-certificates.js';
 import { ApiClient } from './api-client.js';
 
 const STACKD = resolve(import.meta.dirname, '../../../bin/stackd.js');
@@ -28,6 +29,8 @@ export async function connectEngine(paths: EnginePaths, options: { autostart: bo
   const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, STACKD, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket], {
     detached: true,
     stdio: ['ignore', out, out],
+    // As bin/stackd.js does: Node does not load the extra CA file at start, the engine does at its first TLS.
+    env: holdCaCertificates(process.env),
   });
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? 1));

@@ -25,7 +25,10 @@ import type { ArchiveFormat, SaveRequest } from '../image/archive/save.js';
 export interface RegistryOptions {
   /** Registries reached over plain HTTP besides loopback ones (host or host:port). */
   insecure?: readonly string[];
-  /** Where the engine's own ~/.docker/config.json is found, for requests that bring no credentials. */
+  /**
+   * Where the engine's own ~/.docker/config.json is found, for requests that bring no
+   * credentials; its NODE_EXTRA_CA_CERTS is trusted for registry TLS.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   /** The shim, for unpacking layers. */
   shimPath?: string;
@@ -106,6 +109,7 @@ export class ImageService {
       credentials,
       insecure: this.registries.insecure ?? [],
       tokens,
+      extraCaFile: this.registries.env?.NODE_EXTRA_CA_CERTS,
       sources: this.sources,
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -121,6 +125,7 @@ export class ImageService {
       credentials: await this.credentialsFor(domain, options.credentials),
       insecure: this.registries.insecure ?? [],
       tokens,
+      extraCaFile: this.registries.env?.NODE_EXTRA_CA_CERTS,
       sources: this.sources,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
@@ -135,7 +140,7 @@ export class ImageService {
   /** `POST /auth`: do these credentials open `domain`? Throws the registry's refusal. */
   async checkLogin(domain: string, credentials: RegistryCredentials): Promise<void> {
     const [{ RegistryClient }, tokens] = await Promise.all([import('../image/registry/client.js'), this.tokens()]);
-    const client = new RegistryClient(domain, '', { credentials, insecure: this.registries.insecure ?? [], tokens });
+    const client = new RegistryClient(domain, '', { credentials, insecure: this.registries.insecure ?? [], tokens, extraCaFile: this.registries.env?.NODE_EXTRA_CA_CERTS });
     try {
       await client.checkLogin();
     } finally {
