@@ -16,6 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeBusyboxImage } from '../src/image/bootstrap.js';
 import { ImageStore } from '../src/image/store.js';
 import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
+import { ENGINE_NODE_FLAGS } from '../src/client/engine-connection.js';
+import { holdCaCertificates } from '../src/common/held-ca-certificates.js';
 import { alive, killAll, processTree, stopChild, unmountUnder } from './processes.js';
 import { DOCKER_CLI, ensureDocker, http, importBusyboxImage, startPrivateDockerd, waitForPing, type HttpReply } from './docker-peer.js';
 
@@ -105,6 +107,7 @@ interface StackResult {
   cli: Stats;
   api: Stats;
   version: Stats;
+  startRssKb: number;
   rssKb: number;
   rssParts: string;
 }
@@ -118,10 +121,14 @@ async function benchStack(base: string, state: { stackd?: ChildProcess; dockerd?
 
   const log = join(base, 'stackd.log');
   const logFd = openSync(log, 'a');
-  const stackd = spawn(process.execPath, [STACKD, '--root', root, '--run-root', runRoot, '--socket', socket], { stdio: ['ignore', logFd, logFd] });
+  // Started as the CLI starts it (engine-connection.ts): its flags, NODE_EXTRA_CA_CERTS held back.
+  const stackd = spawn(process.execPath, [...ENGINE_NODE_FLAGS, STACKD, '--root', root, '--run-root', runRoot, '--socket', socket], { stdio: ['ignore', logFd, logFd], env: holdCaCertificates(process.env) });
   closeSync(logFd);
   state.stackd = stackd;
   await waitForPing(socket, stackd, 'stackd', 15_000, log);
+  // Idle right after start, as an engine waits for its first command.
+  await sleep(2_000);
+  const startRssKb = treeRss(stackd.pid!).total;
 
   const env: NodeJS.ProcessEnv = { ...process.env, STACK_ROOT: root, STACK_RUN_ROOT: runRoot, STACK_SOCKET: socket, STACK_NO_AUTOSTART: '1' };
   // --network none on both sides, as docker's column: what a bridge attachment adds is bench/network's.
@@ -145,7 +152,7 @@ async function benchStack(base: string, state: { stackd?: ChildProcess; dockerd?
   const left = JSON.parse((await http(socket, 'GET', '/v1.41/containers/json?all=1')).body) as unknown[];
   if (left.length > 0) console.log(`note: ${left.length} container(s) left in the stack engine after --rm runs`);
   const rss = treeRss(stackd.pid!);
-  return { cli: stats(cli), api: stats(api), version: stats(version), rssKb: rss.total, rssParts: rss.parts.map((p) => `${p.name}[${p.pid}] ${(p.kb / 1024).toFixed(1)}`).join(', ') };
+  return { cli: stats(cli), api: stats(api), version: stats(version), startRssKb, rssKb: rss.total, rssParts: rss.parts.map((p) => `${p.name}[${p.pid}] ${(p.kb / 1024).toFixed(1)}`).join(', ') };
 }
 
 // --- the docker column -------------------------------------------------------------------
@@ -250,7 +257,7 @@ async function main(): Promise<void> {
   console.log(`CLI process cost (stack CLI - API, median): ${(stack.cli.median - stack.api.median).toFixed(1)} ms`);
   console.log('');
   console.log('engine idle RSS (after the runs)');
-  console.log(`  stackd:            ${mb(stack.rssKb).padStart(9)}  (${stack.rssParts})`);
+  console.log(`  stackd:            ${mb(stack.rssKb).padStart(9)}  (${stack.rssParts}; ${mb(stack.startRssKb)} right after start)`);
   if (docker) console.log(`  dockerd+containerd: ${mb(docker.rssKb).padStart(8)}  (${docker.rssParts})`);
   console.log('');
   if (docker) {

@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeRegistryConfig, type RegistryCredentials } from '../common/docker-config.js';
-import { extractContext } from '../image/build/context-archive.js';
 import type { Engine } from '../engine/engine.js';
 import { HttpError, parseFilters, queryFlag, type Router } from './router.js';
 
@@ -54,6 +53,8 @@ export function addBuildRoutes(router: Router, engine: Engine): void {
     };
     const dir = join(engine.images.store.tmpDir, `context-${randomBytes(8).toString('hex')}`);
     try {
+      // Loaded here, with tar-stream: an engine that never builds never holds either.
+      const { extractContext } = await import('../image/build/context-archive.js');
       await extractContext(req, dir);
       const result = await engine.builds.build({
         contextDir: dir,

@@ -1,16 +1,14 @@
 // `/containers/...`: the container endpoints of the Docker Engine API, translated into
 // calls on the engine's ContainerService. Streams (logs, stats, wait) end when the
-// client goes away.
+// client goes away. What an idle engine never needs (archives with tar-stream, stats,
+// top) is loaded by the first request that does.
 
 import type { ServerResponse } from 'node:http';
 import type { ContainerCreateBody, ContainerSummary, ExecCreateBody } from '../common/api-types.js';
 import { encodeFrame, MULTIPLEXED_STREAM, STDERR, STDOUT } from '../common/docker-stream.js';
-import { archiveContainerPath, extractIntoContainer, statContainerPath } from '../engine/container-archive.js';
 import { logInstant, readContainerLog } from '../engine/container-logs.js';
 import type { ContainerRecord } from '../engine/container-record.js';
 import type { ContainerStats } from '../common/container-stats-shape.js';
-import { readContainerStats } from '../engine/container-stats.js';
-import { listContainerProcesses } from '../engine/container-top.js';
 import type { Engine } from '../engine/engine.js';
 import { HttpError, labelMatches, parseFilters, queryFlag, queryInt, readJsonBody, Reply, type Router } from './router.js';
 
@@ -119,12 +117,14 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
 
   router.add('GET', '/containers/:id/top', async ({ params, query }) => {
     const cgroups = await containers.cgroups(params.id!);
+    const { listContainerProcesses } = await import('../engine/container-top.js');
     return listContainerProcesses(cgroups, query.get('ps_args') ?? undefined);
   });
 
   router.add('GET', '/containers/:id/stats', async ({ params, query, res, signal }) => {
     const stream = queryFlag(query, 'stream', true) && !queryFlag(query, 'one-shot');
     const record = containers.find(params.id!);
+    const { readContainerStats } = await import('../engine/container-stats.js');
     const sample = async (previous?: ContainerStats): Promise<ContainerStats & { name: string; id: string }> => ({
       ...(await readContainerStats(containers.isRunning(record.Id) ? await containers.cgroups(record.Id).catch(() => []) : [], previous)),
       name: record.Name,
@@ -150,6 +150,7 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
 
   router.add('HEAD', '/containers/:id/archive', async ({ params, query, res }) => {
     const path = requiredPath(query);
+    const { statContainerPath } = await import('../engine/container-archive.js');
     const stat = await statContainerPath(await containers.rootfs(params.id!), path);
     res.writeHead(200, { 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(stat)).toString('base64') });
     res.end();
@@ -158,6 +159,7 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
 
   router.add('GET', '/containers/:id/archive', async ({ params, query, res }) => {
     const path = requiredPath(query);
+    const { archiveContainerPath } = await import('../engine/container-archive.js');
     const { stat, stream } = await archiveContainerPath(await containers.rootfs(params.id!), path);
     res.writeHead(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(stat)).toString('base64') });
     await pipeTo(stream, res);
@@ -166,6 +168,7 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
 
   router.add('PUT', '/containers/:id/archive', async ({ params, query, req }) => {
     const path = requiredPath(query);
+    const { extractIntoContainer } = await import('../engine/container-archive.js');
     await extractIntoContainer(await containers.rootfs(params.id!), path, req);
     return new Reply(200);
   });

@@ -12,7 +12,6 @@ import { familiarName, imageId } from '../engine/image-service.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { parsePlatform } from '../image/registry/platform.js';
 import type { TransferEvent } from '../image/registry/progress.js';
-import { ArchiveError } from '../image/archive/staged-archive.js';
 import { HttpError, parseFilters, queryFlag, readJsonBody, Reply, type Router } from './router.js';
 
 export function addImageRoutes(router: Router, engine: Engine): void {
@@ -31,7 +30,9 @@ export function addImageRoutes(router: Router, engine: Engine): void {
         lines.push(...(names.length > 0 ? names.map((n) => `Loaded image: ${n}\n`) : [`Loaded image ID: ${image.id}\n`]));
       });
     } catch (err) {
-      // The archive is read whole before anything is stored, so a refusal is still an HTTP error.
+      // The archive is read whole before anything is stored, so a refusal is still an HTTP
+      // error. (The load has loaded the archive code already.)
+      const { ArchiveError } = await import('../image/archive/staged-archive.js');
       if (err instanceof ArchiveError) throw new HttpError(400, `the archive was refused, nothing was loaded: ${err.message}`);
       throw err;
     }

@@ -3,6 +3,7 @@
 // engine starts without loading yargs.
 
 import { UsageError } from '../common/errors.js';
+import { restoreHeldCaCertificates } from '../common/held-ca-certificates.js';
 import { parseBytes } from '../compose/short-syntax/units.js';
 import { parseInsecureRegistry } from '../image/registry/endpoint.js';
 import { reportError, stackVersion } from './main.js';
@@ -43,6 +44,7 @@ export function parseEngineArgs(argv: readonly string[]): StackdArgs {
 }
 
 export async function runStackdFromProcess(): Promise<void> {
+  restoreHeldCaCertificates(process.env);
   const io = processIO();
   try {
     const { runEngineForeground } = await import('../api/stackd.js');

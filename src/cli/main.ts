@@ -7,6 +7,7 @@ import { runConfigWithoutYargs } from './config-fast-path.js';
 import { runWithoutYargs } from './run-fast-path.js';
 import { runUpDownWithoutYargs } from './up-down-fast-path.js';
 import { processIO, type CliIO } from './io.js';
+import { restoreHeldCaCertificates } from '../common/held-ca-certificates.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, invalidStackFile: 15, internal: 70, interrupted: 130 } as const;
 
@@ -61,17 +62,4 @@ export async function runFromProcess(): Promise<void> {
   restoreHeldCaCertificates(process.env);
   const code = await main(process.argv.slice(2), processIO());
   process.exitCode = code;
-}
-
-/**
- * Node 20 loads NODE_EXTRA_CA_CERTS while starting, before any script runs: ~80 ms on every
- * command here, for TLS the CLI never does (registries are reached by the engine). The
- * launcher's shebang (bin/stack.js) starts the CLI without it and holds the value aside; put it
- * back so the engine and anything else the CLI starts gets it as the user set it.
- */
-function restoreHeldCaCertificates(env: NodeJS.ProcessEnv): void {
-  const held = env.STACK_HELD_NODE_EXTRA_CA_CERTS;
-  if (held === undefined) return;
-  delete env.STACK_HELD_NODE_EXTRA_CA_CERTS;
-  if (held !== '' && env.NODE_EXTRA_CA_CERTS === undefined) env.NODE_EXTRA_CA_CERTS = held;
 }

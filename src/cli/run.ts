@@ -9,7 +9,7 @@ import { ContainerExit, NotFoundError, UsageError } from '../common/errors.js';
 import type { ApiClient } from '../client/api-client.js';
 import { engineClient, list } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
-import { engineRoot, openStore, type EngineRootArgs } from './image.js';
+import type { EngineRootArgs } from './image.js';
 import type { CliIO } from './io.js';
 import { runTarget } from './run-target.js';
 
@@ -326,8 +326,9 @@ async function runInEngine(io: CliIO, args: RunArgs, command: string[], services
   const client = await engineClient(io);
   const pull = args.pull ?? 'missing';
   if (!['missing', 'never', 'always'].includes(pull)) throw new UsageError(`--pull "${pull}": use missing, never or always`);
-  const { pullThroughEngine } = pull === 'never' ? { pullThroughEngine: undefined } : await import('./pull.js');
-  if (pull === 'always') await pullThroughEngine!(io, args.image, { quiet: true });
+  // pull.js (and what it loads) only for a pull: most runs find their image.
+  const pullThroughEngine: typeof import('./pull.js').pullThroughEngine = async (...pullArgs) => (await import('./pull.js')).pullThroughEngine(...pullArgs);
+  if (pull === 'always') await pullThroughEngine(io, args.image, { quiet: true });
   const create = (): Promise<{ Id: string }> => client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body: createBody(args, command) });
   let created: { Id: string };
   try {
@@ -340,7 +341,7 @@ async function runInEngine(io: CliIO, args: RunArgs, command: string[], services
     const guess = closestName(args.image, services);
     if (guess !== undefined) throw new NotFoundError(`no such service or image: "${args.image}"; did you mean the service "${guess}"? (the services are ${[...services].sort().join(', ')})`);
     io.stderr.write(`Unable to find image '${args.image}' locally\n`);
-    await pullThroughEngine!({ ...io, stdout: io.stderr }, args.image);
+    await pullThroughEngine({ ...io, stdout: io.stderr }, args.image);
     created = await create();
   }
   return startAndFollow(io, client, created.Id, args);
@@ -350,7 +351,7 @@ async function runInEngine(io: CliIO, args: RunArgs, command: string[], services
  * Starts a created container; in the foreground, prints its output as it comes and returns its
  * exit code, with -d prints its ID and leaves it running. --rm removes it once it exited.
  */
-export async function startAndFollow(io: CliIO, client: ApiClient, Id: string, args: Pick<RunArgs, 'rm' | 'detach'>): Promise<number> {
+export async function startAndFollow(io: CliIO, client: ApiClient, Id: string, args: Pick<RunArgs, 'rm' | 'detach' | 'restart'>): Promise<number> {
   const path = `/containers/${Id}`;
   try {
     if (args.detach) {
@@ -358,27 +359,18 @@ export async function startAndFollow(io: CliIO, client: ApiClient, Id: string, a
       io.stdout.write(`${Id}\n`);
       return 0;
     }
-    const { streamLogs } = await import('../client/log-stream.js');
-    // The wait is in place before the start, so even a container that exits at once is seen.
-    const waiting = client.open('POST', `${path}/wait`, { query: { condition: 'next-exit' } });
-    const waitResponse = await waiting;
-    const exit = new Promise<{ StatusCode: number }>((resolve, reject) => {
-      let text = '';
-      waitResponse.on('data', (d: Buffer) => (text += d.toString()));
-      waitResponse.on('end', () => {
-        try {
-          resolve(JSON.parse(text) as { StatusCode: number });
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-      waitResponse.on('error', reject);
-    });
-    await client.call('POST', `${path}/start`);
+    // The log reader loads while the engine starts the container.
+    const [{ streamLogs }] = await Promise.all([import('../client/log-stream.js'), client.call('POST', `${path}/start`)]);
+    // Asked after the start, `not-running` answers at once, with its code, for a container that
+    // has already exited (and waits out restarts by its policy): the wait and the log are
+    // asked together, not one round trip after the other.
+    const exit = client.call<{ StatusCode: number }>('POST', `${path}/wait`, { query: { condition: 'not-running' } });
+    exit.catch(() => undefined);
+    const restarts = (args.restart ?? 'no').split(':')[0] !== 'no';
     const onSigint = (): void => void client.call('POST', `${path}/kill`, { query: { signal: 'SIGINT' } }).catch(() => undefined);
     process.once('SIGINT', onSigint);
     try {
-      await streamLogs(client, Id, { follow: true }, (line) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(line.text));
+      await streamLogs(client, Id, { follow: true, ...(restarts ? {} : { stopped: exit }) }, (line) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(line.text));
       return (await exit).StatusCode;
     } finally {
       process.off('SIGINT', onSigint);
@@ -390,7 +382,7 @@ export async function startAndFollow(io: CliIO, client: ApiClient, Id: string, a
 }
 
 async function runUnderRunc(io: CliIO, args: RunArgs, command: string[]): Promise<number> {
-  const { runImageOnce } = await import('../image/run-once.js');
+  const [{ runImageOnce }, { engineRoot, openStore }] = await Promise.all([import('../image/run-once.js'), import('./image.js')]);
   const root = engineRoot(args, io);
   const store = await openStore(root);
   return runImageOnce(store, {

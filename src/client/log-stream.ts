@@ -21,6 +21,12 @@ export interface LogRequest {
   signal?: AbortSignal;
   /** How long to wait for a restarted engine before giving up (following only). */
   reconnectMs?: number;
+  /**
+   * Following a container with no restart policy: settles once it has stopped (a wait the
+   * caller made). A stream that ends and this resolved is the whole log, with no call to
+   * ask the engine why it ended; if it rejects, the engine is asked as without it.
+   */
+  stopped?: Promise<unknown>;
 }
 
 /** Calls onLine for each entry; resolves when the log ends (container stopped, or not following). */
@@ -49,13 +55,13 @@ export async function streamLogs(client: ApiClient, container: string, request: 
         res.on('error', (err) => reject(new EngineUnreachable(client.socket, err)));
       });
       if (!request.follow || request.signal?.aborted) return;
-      // The stream ended: either the container stopped, or the engine went away mid-stream.
-      if (await client.ping()) {
-        const state = await client.call<{ State: { Running: boolean; Restarting: boolean } }>('GET', `/containers/${encodeURIComponent(container)}/json`);
-        if (!state.State.Running && !state.State.Restarting) return;
-        // Restarting by its policy: its next run's log begins after a back-off; do not spin until then.
-        if (state.State.Restarting) await sleep(100);
-      }
+      // The stream ended: either the container stopped, or the engine went away mid-stream
+      // (then the inspect fails as unreachable, and the catch below waits for it).
+      if (request.stopped && (await request.stopped.then(() => true, () => false))) return;
+      const state = await client.call<{ State: { Running: boolean; Restarting: boolean } }>('GET', `/containers/${encodeURIComponent(container)}/json`);
+      if (!state.State.Running && !state.State.Restarting) return;
+      // Restarting by its policy: its next run's log begins after a back-off; do not spin until then.
+      if (state.State.Restarting) await sleep(100);
     } catch (err) {
       if (!(err instanceof EngineUnreachable) || !request.follow || request.signal?.aborted) {
         if (request.signal?.aborted) return;

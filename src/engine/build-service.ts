@@ -5,14 +5,15 @@
 // log file) and no second way of running things exists. The builder then reads the
 // container's overlay upper dir as the step's layer and the container is removed. Base
 // images the engine lacks are pulled with the engine's registry client, with the logins the
-// client sent (X-Registry-Config), else the engine's own.
+// client sent (X-Registry-Config), else the engine's own. The builder (and tar-stream with
+// it) is loaded by the first build or cache prune: an engine that never builds never holds it.
 
 import { readFile } from 'node:fs/promises';
 import type { RegistryCredentials } from '../common/docker-config.js';
 import { parseReference } from '../image/reference.js';
 import { join } from 'node:path';
 import { containerRootfsDirs } from '../image/rootfs.js';
-import { Builder, type BuildRequest, type BuildResult, type RunOutcome, type RunRequest, type StepRunner } from '../image/build/builder.js';
+import type { Builder, BuilderOptions, BuildRequest, BuildResult, RunOutcome, RunRequest, StepRunner } from '../image/build/builder.js';
 import { readContainerLog } from './container-logs.js';
 import { containerDir } from './container-record.js';
 import type { ContainerService } from './container-service.js';
@@ -33,7 +34,8 @@ export interface BuildPruneReport {
 }
 
 export class BuildService {
-  private readonly builder: Builder;
+  private readonly builderOptions: BuilderOptions;
+  private builderLoaded: Promise<Builder> | undefined;
   private readonly images: ImageService;
   private readonly containers: ContainerService;
   private readonly cacheMax: number;
@@ -42,20 +44,24 @@ export class BuildService {
     this.images = options.images;
     this.containers = options.containers;
     this.cacheMax = options.cacheMax ?? DEFAULT_BUILD_CACHE_MAX;
-    this.builder = new Builder({
+    this.builderOptions = {
       store: options.images.store,
       findImage: (ref) => options.images.find(ref),
       pullImage: (ref, say, pull) => pullForBuild(options.images, ref, say, pull.logins),
       runner: new ContainerStepRunner(options.root, options.containers),
       hold: () => options.images.holds.hold(),
       guardWrite: (work) => options.images.guardWrite(work),
-    });
+    };
+  }
+
+  private builder(): Promise<Builder> {
+    return (this.builderLoaded ??= import('../image/build/builder.js').then(({ Builder }) => new Builder(this.builderOptions)));
   }
 
   /** Builds; then, the build's hold released, evicts the least recently used cache beyond the bound. */
   async build(request: BuildRequest): Promise<BuildResult> {
     try {
-      return await this.builder.build(request);
+      return await (await this.builder()).build(request);
     } finally {
       await this.prune({ all: true, keepStorage: this.cacheMax }).catch((err: unknown) => {
         request.output(`[Warning] keeping the build cache under ${this.cacheMax} bytes failed: ${(err as Error).message}\n`);
@@ -65,7 +71,7 @@ export class BuildService {
 
   /** The build cache forgets steps whose results were these (removed) images. */
   async forgetImages(manifestDigests: Iterable<string>): Promise<number> {
-    return (await this.builder.stepCache.forget(manifestDigests)).length;
+    return (await (await this.builder()).stepCache.forget(manifestDigests)).length;
   }
 
   /**
@@ -73,8 +79,8 @@ export class BuildService {
    * keys) as cache-prune.ts plans, never one a running build holds or a container uses,
    * then collects the garbage. Runs with no other store write under way.
    */
-  prune(options: { all: boolean; keepStorage: number }): Promise<BuildPruneReport> {
-    const cache = this.builder.stepCache;
+  async prune(options: { all: boolean; keepStorage: number }): Promise<BuildPruneReport> {
+    const cache = (await this.builder()).stepCache;
     const store = this.images.store;
     return this.images.exclusively(async (collect) => {
       const entries = await cache.entries();

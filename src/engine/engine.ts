@@ -17,7 +17,7 @@ import { ImageService } from './image-service.js';
 import { BuildService } from './build-service.js';
 import { ContainerNetworking } from './container-network.js';
 import { firewallTag, NetworkService } from './network-service.js';
-import { DnsServer, resolvConfNameservers } from '../network/dns-server.js';
+import { BridgeDns } from '../network/bridge-dns.js';
 import { Firewall } from '../network/firewall.js';
 import { PortReservations } from '../network/port-reservations.js';
 import { ContainerVolumes } from './container-volumes.js';
@@ -52,7 +52,7 @@ export class Engine {
   readonly volumes: VolumeService;
   readonly builds: BuildService;
   readonly startedAt = new Date();
-  private readonly dns: DnsServer;
+  private readonly dns: BridgeDns;
   private readonly ports = new PortReservations();
 
   private constructor(readonly options: EngineOptions, store: ImageStore, volumeStore: VolumeStore) {
@@ -72,7 +72,7 @@ export class Engine {
     this.volumes = new VolumeService(volumeStore, () => this.containers.all(), this.events);
     // Filled in below: the DNS answers from the containers, which need the networking first.
     let containers: ContainerService | undefined;
-    this.dns = new DnsServer({ records: { lookup: (n, name, client) => this.networking.lookup(n, name, client), reverse: (n, ip) => this.networking.reverse(n, ip) }, upstreams: hostNameservers() });
+    this.dns = new BridgeDns({ lookup: (n, name, client) => this.networking.lookup(n, name, client), reverse: (n, ip) => this.networking.reverse(n, ip) });
     this.networks = new NetworkService({
       root: paths.root,
       events: this.events,
@@ -233,14 +233,5 @@ function cgroupVersion(): string {
     return / \/sys\/fs\/cgroup cgroup2 /.test(mounts) ? '2' : '1';
   } catch {
     return '1';
-  }
-}
-
-/** Where the DNS server forwards names it does not know: the host's own resolvers. */
-function hostNameservers(): string[] {
-  try {
-    return resolvConfNameservers(readFileSync('/etc/resolv.conf', 'utf8'));
-  } catch {
-    return [];
   }
 }

@@ -1,30 +1,34 @@
 // The engine's view of its image store for the API: images found by name or ID (the
 // config digest, as Docker names images), listed in Docker's shape, removed only when no
 // container uses them, tagged, pulled from and pushed to registries. The engine is the
-// only writer of its store: the CLI asks for pulls and pushes through the API.
+// only writer of its store: the CLI asks for pulls and pushes through the API. The registry
+// client (with https and tls) and the archive code (with tar-stream) are loaded by the
+// first request that needs them: an idle engine holds neither.
 
 import { findCredentials, type RegistryCredentials } from '../common/docker-config.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import type { ImageSummary } from '../common/api-types.js';
 import { parseReference } from '../image/reference.js';
-import { TokenCache } from '../image/registry/auth.js';
+import type { TokenCache } from '../image/registry/auth.js';
 import { BlobSources } from '../image/registry/blob-sources.js';
 import { StoreHolds } from '../image/store-holds.js';
-import { RegistryClient } from '../image/registry/client.js';
 import type { Platform } from '../image/registry/platform.js';
 import type { ProgressSink } from '../image/registry/progress.js';
-import { pullImage, type PullResult } from '../image/registry/pull.js';
-import { pushImage, type PushResult } from '../image/registry/push.js';
+import type { PullResult } from '../image/registry/pull.js';
+import type { PushResult } from '../image/registry/push.js';
 import { unpackLayer } from '../image/unpack.js';
 import type { ImageStore, ResolvedImage } from '../image/store.js';
 import type { Readable, Writable } from 'node:stream';
-import { loadArchive, type LoadedImage } from '../image/archive/load.js';
-import { saveArchive, type ArchiveFormat, type SaveRequest } from '../image/archive/save.js';
+import type { LoadedImage } from '../image/archive/load.js';
+import type { ArchiveFormat, SaveRequest } from '../image/archive/save.js';
 
 export interface RegistryOptions {
   /** Registries reached over plain HTTP besides loopback ones (host or host:port). */
   insecure?: readonly string[];
-  /** Where the engine's own ~/.docker/config.json is found, for requests that bring no credentials. */
+  /**
+   * Where the engine's own ~/.docker/config.json is found, for requests that bring no
+   * credentials; its NODE_EXTRA_CA_CERTS is trusted for registry TLS.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   /** The shim, for unpacking layers. */
   shimPath?: string;
@@ -75,7 +79,7 @@ class StoreGate {
 }
 
 export class ImageService {
-  private readonly tokens = new TokenCache();
+  private tokensLoaded: Promise<TokenCache> | undefined;
   private readonly gate = new StoreGate();
   private readonly sources: BlobSources;
   /** What running builds stand on: collected garbage never includes it, prunes skip it. */
@@ -83,6 +87,11 @@ export class ImageService {
 
   constructor(readonly store: ImageStore, private readonly registries: RegistryOptions = {}) {
     this.sources = new BlobSources(store.root);
+  }
+
+  /** Registry tokens, one cache for the engine's life. */
+  private tokens(): Promise<TokenCache> {
+    return (this.tokensLoaded ??= import('../image/registry/auth.js').then(({ TokenCache }) => new TokenCache()));
   }
 
   /** The credentials a request brought, else the engine's own config.json's for that registry. */
@@ -95,10 +104,12 @@ export class ImageService {
     const { domain } = parseReference(reference);
     const shimPath = this.registries.shimPath;
     const credentials = await this.credentialsFor(domain, options.credentials);
+    const [{ pullImage }, tokens] = await Promise.all([import('../image/registry/pull.js'), this.tokens()]);
     return this.gate.withShared(() => pullImage(this.store, reference, {
       credentials,
       insecure: this.registries.insecure ?? [],
-      tokens: this.tokens,
+      tokens,
+      extraCaFile: this.registries.env?.NODE_EXTRA_CA_CERTS,
       sources: this.sources,
       ...(options.platform ? { platform: options.platform } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -109,10 +120,12 @@ export class ImageService {
   async push(name: string, options: { credentials?: RegistryCredentials; onProgress?: ProgressSink } = {}): Promise<PushResult> {
     const image = await this.find(name);
     const { domain } = parseReference(image.reference);
+    const [{ pushImage }, tokens] = await Promise.all([import('../image/registry/push.js'), this.tokens()]);
     return pushImage(this.store, image.reference, {
       credentials: await this.credentialsFor(domain, options.credentials),
       insecure: this.registries.insecure ?? [],
-      tokens: this.tokens,
+      tokens,
+      extraCaFile: this.registries.env?.NODE_EXTRA_CA_CERTS,
       sources: this.sources,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
@@ -126,7 +139,8 @@ export class ImageService {
 
   /** `POST /auth`: do these credentials open `domain`? Throws the registry's refusal. */
   async checkLogin(domain: string, credentials: RegistryCredentials): Promise<void> {
-    const client = new RegistryClient(domain, '', { credentials, insecure: this.registries.insecure ?? [], tokens: this.tokens });
+    const [{ RegistryClient }, tokens] = await Promise.all([import('../image/registry/client.js'), this.tokens()]);
+    const client = new RegistryClient(domain, '', { credentials, insecure: this.registries.insecure ?? [], tokens, extraCaFile: this.registries.env?.NODE_EXTRA_CA_CERTS });
     try {
       await client.checkLogin();
     } finally {
@@ -339,12 +353,14 @@ export class ImageService {
       const image = byReference ?? (await this.find(name));
       requests.push({ image, references: byReference ? [byReference.reference] : [] });
     }
+    const { saveArchive } = await import('../image/archive/save.js');
     await saveArchive(this.store, requests, format, out, familiarName);
   }
 
   /** `docker load`: a docker-archive or OCI layout tar (plain or gzip) into the store. */
   async load(source: Readable, onLoaded?: (loaded: LoadedImage) => void): Promise<LoadedImage[]> {
     const shimPath = this.registries.shimPath;
+    const { loadArchive } = await import('../image/archive/load.js');
     return this.gate.withShared(() => loadArchive(this.store, source, {
       unpack: (blob, diffId) => unpackLayer(this.store, blob, diffId, shimPath ? { shimPath } : {}),
       ...(onLoaded ? { onLoaded } : {}),

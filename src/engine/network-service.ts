@@ -14,7 +14,7 @@ import type { NetworkCreateBody, NetworkInspect } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
 import { writeFileAtomic } from '../image/store.js';
 import { runCommand, type CommandRunner } from '../network/command.js';
-import type { DnsServer } from '../network/dns-server.js';
+import type { GatewayDns } from '../network/bridge-dns.js';
 import type { BridgeNetwork, Firewall } from '../network/firewall.js';
 import { hostSubnets } from '../network/host-subnets.js';
 import {
@@ -51,7 +51,7 @@ export interface NetworkServiceOptions {
   root: string;
   events: EventBus;
   firewall: Firewall;
-  dns: DnsServer;
+  dns: GatewayDns;
   /** Subnets are /24s out of this pool. */
   addressPool?: string;
   run?: CommandRunner;

@@ -25,6 +25,8 @@ export interface RegistryClientOptions {
   actions?: string;
   transport?: RegistryTransport;
   tokens?: TokenCache;
+  /** NODE_EXTRA_CA_CERTS, for the transport made here (see extra-ca.ts). */
+  extraCaFile?: string | undefined;
 }
 
 export interface FetchedManifest {
@@ -62,7 +64,7 @@ export class RegistryClient {
   constructor(readonly domain: string, readonly repository: string, options: RegistryClientOptions = {}) {
     this.base = registryBaseUrl(domain, options.insecure ?? []);
     this.ownsTransport = options.transport === undefined;
-    this.transport = options.transport ?? new RegistryTransport();
+    this.transport = options.transport ?? new RegistryTransport({ extraCaFile: options.extraCaFile });
     this.tokens = options.tokens ?? new TokenCache();
     this.credentials = options.credentials;
     this.actions = options.actions ?? 'pull';

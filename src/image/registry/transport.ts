@@ -7,6 +7,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
+import { extraCaContext } from './extra-ca.js';
 
 export interface TransportRequest {
   method: string;
@@ -24,6 +25,8 @@ export interface TransportOptions {
   /** A connection idle this long is given up (and retried). */
   idleTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** NODE_EXTRA_CA_CERTS, trusted for HTTPS besides Node's roots (see extra-ca.ts). */
+  extraCaFile?: string | undefined;
 }
 
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
@@ -42,8 +45,10 @@ export class RegistryTransport {
   readonly backoffMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   private readonly idleTimeoutMs: number;
+  private readonly extraCaFile: string | undefined;
 
   constructor(options: TransportOptions = {}) {
+    this.extraCaFile = options.extraCaFile || undefined;
     this.attempts = options.attempts ?? 4;
     this.backoffMs = options.backoffMs ?? 250;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
@@ -96,13 +101,14 @@ export class RegistryTransport {
     }
   }
 
-  private once(req: TransportRequest): Promise<IncomingMessage> {
+  private async once(req: TransportRequest): Promise<IncomingMessage> {
     const https = req.url.protocol === 'https:';
+    const secureContext = https && this.extraCaFile ? await extraCaContext(this.extraCaFile) : undefined;
     const headers: OutgoingHttpHeaders = { 'User-Agent': 'stack', ...(req.headers ?? {}) };
     const body = typeof req.body === 'function' ? req.body() : req.body;
     if (Buffer.isBuffer(body)) headers['Content-Length'] = body.length;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = (https ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: https ? this.https : this.http });
+      const request = (https ? httpsRequest : httpRequest)(req.url, { method: req.method, headers, agent: https ? this.https : this.http, ...(secureContext ? { secureContext } : {}) });
       request.setTimeout(this.idleTimeoutMs, () => request.destroy(Object.assign(new Error(`no answer for ${this.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
       request.once('response', (res) => {
         // The idle timeout keeps guarding the body as it streams in.
