@@ -2,7 +2,8 @@
 // time: compiling the schema with ajv at run time costs ~180 ms on every `stack`
 // command, loading the generated code costs a few. Then stores V8's code for it, taken
 // after validating the examples' stack files so that the functions a stack file
-// needs are in it (src/common/cached-commonjs.ts). Runs after tsc, whose output it uses.
+// needs are in it (src/common/cached-commonjs.ts), under the V8 settings of the runs
+// that read it (src/cli/short-run.ts). Runs after tsc, whose output it uses.
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { runCommonJsFile } from '../dist/src/common/cached-commonjs.js';
 import { VALIDATOR_CODE_CACHE, VALIDATOR_FILE } from '../dist/src/compose/validate.js';
+import { useShortRunSettings } from '../dist/src/cli/short-run.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const schema = JSON.parse(readFileSync(join(root, 'schemas/stack.schema.json'), 'utf8'));
@@ -22,6 +24,7 @@ const validate = ajv.compile(schema);
 mkdirSync(dirname(VALIDATOR_FILE), { recursive: true });
 writeFileSync(VALIDATOR_FILE, standaloneCode(ajv, validate));
 
+useShortRunSettings();
 const loaded = runCommonJsFile(VALIDATOR_FILE);
 const examples = join(root, 'examples');
 for (const example of readdirSync(examples)) {

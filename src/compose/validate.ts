@@ -6,7 +6,8 @@
 //
 // The schema is compiled at build time (scripts/build-schema.mjs): compiling it at run
 // time would cost ~180 ms on every command. The build also stores V8's compiled code
-// of the validator beside it (see cached-commonjs.ts).
+// of the validator beside it (see cached-commonjs.ts), which `stack config` runs from
+// (other commands run with other V8 settings, see short-run.ts, and compile it).
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
