@@ -26,6 +26,11 @@
 //
 // Every stage returns its problems instead of stopping at the first, and the
 // pipeline goes as far as it safely can, so a user sees every mistake at once.
+//
+// Source positions (positions.ts) are only read to say where a problem or warning
+// is, yet recording them is a tenth of a load: a first pass records none, and a load
+// that has something to report runs again with them. The stages are pure, so the
+// second pass finds the same things, now with their places.
 
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { InvalidStackFileError, NotFoundError, type Problem } from '../common/errors.js';
@@ -68,6 +73,18 @@ type Doc = Record<string, unknown>;
 
 /** Load, validate and model a project. Throws InvalidStackFileError with every problem found. */
 export function loadProject(options: LoadOptions, host: LoaderHost): LoadedProject {
+  let quick: LoadedProject;
+  try {
+    quick = loadOnce(options, host, false);
+  } catch (err) {
+    if (err instanceof InvalidStackFileError) return loadOnce(options, host, true);
+    throw err;
+  }
+  return quick.warnings.length === 0 ? quick : loadOnce(options, host, true);
+}
+
+/** One pass of the pipeline; `positions` says whether parsing records where values are written. */
+function loadOnce(options: LoadOptions, host: LoaderHost, positions: boolean): LoadedProject {
   const warnings: string[] = [];
   const files = selectFiles(options, host, warnings);
   const projectDirectory = resolve(host.cwd, options.projectDirectory ?? dirname(files[0]!));
@@ -76,7 +93,7 @@ export function loadProject(options: LoadOptions, host: LoaderHost): LoadedProje
   const env = projectEnvironment(projectDirectory, options.envFiles?.map((f) => resolve(host.cwd, f)), host, problems);
   const profiles = [...(options.profiles ?? []), ...splitList(env.COMPOSE_PROFILES)];
 
-  const loader = new DocumentLoader(host, warnings);
+  const loader = new DocumentLoader(host, warnings, positions);
   const docs: Doc[] = [];
   for (const file of files) {
     const doc = loader.loadUnit(file, env, problems, []);
@@ -194,6 +211,7 @@ class DocumentLoader {
   constructor(
     private readonly host: LoaderHost,
     private readonly warnings: string[],
+    private readonly positions: boolean,
   ) {}
 
   /** One file with everything it pulls in (extends, include), ready to merge. */
@@ -227,7 +245,7 @@ class DocumentLoader {
     if (bytes === undefined) {
       result = { doc: undefined, problems: [{ path: '', message: `stack file ${shown} not found` }] };
     } else {
-      const parsed = parseStackFile(bytes, shown);
+      const parsed = parseStackFile(bytes, shown, this.positions);
       if (parsed.value === undefined) {
         result = { doc: undefined, problems: parsed.problems };
       } else {

@@ -91,6 +91,20 @@ t.test('problems from several files and stages come in one report', async (t) =>
   ]);
 });
 
+t.test('warnings of a load that succeeds point at their places too', async (t) => {
+  // A load first runs without recording positions (load.ts); one with something to say runs again with them.
+  const host = memoryLoaderHost({
+    '/p/compose.yaml': 'version: "3.8"\nservices:\n  web:\n    image: web:${TAG}\n',
+  }, '/p');
+  const loaded = loadProject({}, host);
+  t.same(loaded.warnings, [
+    'compose.yaml:4:12: services.web.image: the "TAG" variable is not set. Defaulting to a blank string.',
+    'compose.yaml:1:1: version: the "version" key is obsolete and ignored: you can remove it',
+  ]);
+  t.equal(loaded.project.services.web?.image, 'web:');
+  t.same(loadProject({}, memoryLoaderHost({ '/p/compose.yaml': 'services:\n  web:\n    image: web\n' }, '/p')).warnings, [], 'and one without has none');
+});
+
 t.test('a file that cannot be parsed stops the load with its own problems only', async (t) => {
   const host = memoryLoaderHost({ '/p/compose.yaml': 'services:\n  web: [\n' }, '/p');
   const problems = problemsOf(() => loadProject({}, host));
