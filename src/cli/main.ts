@@ -61,6 +61,7 @@ export function reportError(err: unknown, io: CliIO): number {
 export async function runFromProcess(): Promise<void> {
   restoreHeldCaCertificates(process.env);
   const argv = process.argv.slice(2);
+  // `stack config` is over in a moment: V8 settings for that (short-run.ts).
   if (readConfigCommandLine(argv)) useShortRunSettings();
   const code = await main(argv, processIO());
   process.exitCode = code;
