@@ -52,6 +52,8 @@ export interface ParseResult {
   /** The document; undefined when the file could not be read as YAML at all. */
   value: unknown;
   problems: Problem[];
+  /** True when the document carries no source positions (none were asked for, and the common path read it). */
+  positionsSkipped?: boolean;
 }
 
 /**
@@ -68,7 +70,7 @@ export function parseStackFile(bytes: Uint8Array, file: string, positions = true
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
   const common = readYamlSubset(text, file, { maxDepth: MAX_DEPTH, maxExpandedValues: MAX_EXPANDED_NODES }, positions);
-  if (common !== undefined) return { value: common, problems: [] };
+  if (common !== undefined) return { value: common, problems: [], ...(positions ? {} : { positionsSkipped: true }) };
   return parseWithYamlLibrary(text, file);
 }
 
