@@ -3,11 +3,12 @@
 
 import { createRequire } from 'node:module';
 import { ConflictError, ContainerExit, InvalidStackFileError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
-import { runConfigWithoutYargs } from './config-fast-path.js';
+import { readConfigCommandLine, runConfigWithoutYargs } from './config-fast-path.js';
 import { runWithoutYargs } from './run-fast-path.js';
 import { runUpDownWithoutYargs } from './up-down-fast-path.js';
 import { processIO, type CliIO } from './io.js';
 import { restoreHeldCaCertificates } from '../common/held-ca-certificates.js';
+import { useShortRunSettings } from './short-run.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, invalidStackFile: 15, internal: 70, interrupted: 130 } as const;
 
@@ -60,6 +61,9 @@ export function reportError(err: unknown, io: CliIO): number {
 /** Entry point of bin/stack.js. */
 export async function runFromProcess(): Promise<void> {
   restoreHeldCaCertificates(process.env);
-  const code = await main(process.argv.slice(2), processIO());
+  const argv = process.argv.slice(2);
+  // `stack config` is over in a moment: V8 settings for that (short-run.ts).
+  if (readConfigCommandLine(argv)) useShortRunSettings();
+  const code = await main(argv, processIO());
   process.exitCode = code;
 }

@@ -8,7 +8,7 @@ const PLAIN = /^[A-Za-z0-9_/.][A-Za-z0-9_./@+=,-]*(?::[A-Za-z0-9_./@+=,-]+)*$/;
 const LOOKS_TYPED = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|[-+]?[0-9][0-9_:.eE+-]*|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|\.|\.[0-9].*)$/;
 
 export function toYaml(value: unknown): string {
-  const text = emitBlock(value, 0, '');
+  const text = emitBlock(value, 0, '', new Map());
   return text === '' ? '\n' : text;
 }
 
@@ -20,8 +20,17 @@ function scalar(value: unknown): string {
   return PLAIN.test(s) && !LOOKS_TYPED.test(s) ? s : JSON.stringify(s);
 }
 
-function key(k: string): string {
-  return PLAIN.test(k) && !LOOKS_TYPED.test(k) && !k.includes(':') ? k : JSON.stringify(k);
+/**
+ * The same few keys come back in every service, and two regular expressions per key
+ * were half the time of writing a large project: each key is worded once per output.
+ */
+function key(k: string, keys: Map<string, string>): string {
+  let text = keys.get(k);
+  if (text === undefined) {
+    text = PLAIN.test(k) && !LOOKS_TYPED.test(k) && !k.includes(':') ? k : JSON.stringify(k);
+    keys.set(k, text);
+  }
+  return text;
 }
 
 /** `[]` or `{}` for an empty list or mapping, which are written on their key's line. */
@@ -37,9 +46,9 @@ function emptyContainer(v: unknown): string | undefined {
 /**
  * The lines of `value` at `indent`, each ending in a newline. `firstPrefix` replaces
  * the indentation of the first line: a list item's content starts on its dash's line
- * (`- name: x`, `- - a`).
+ * (`- name: x`, `- - a`). `keys` holds the keys worded so far (see key()).
  */
-function emitBlock(value: unknown, indent: number, firstPrefix: string | undefined): string {
+function emitBlock(value: unknown, indent: number, firstPrefix: string | undefined, keys: Map<string, string>): string {
   const pad = ' '.repeat(indent);
   let out = '';
   let prefix = firstPrefix ?? pad;
@@ -48,7 +57,7 @@ function emitBlock(value: unknown, indent: number, firstPrefix: string | undefin
       const dash = `${prefix}- `;
       prefix = pad;
       const empty = emptyContainer(item);
-      if (typeof item === 'object' && item !== null && empty === undefined) out += emitBlock(item, indent + 2, dash);
+      if (typeof item === 'object' && item !== null && empty === undefined) out += emitBlock(item, indent + 2, dash, keys);
       else out += `${dash}${empty ?? scalar(item)}\n`;
     }
     return out;
@@ -57,8 +66,8 @@ function emitBlock(value: unknown, indent: number, firstPrefix: string | undefin
     for (const k of Object.keys(value)) {
       const v = (value as Record<string, unknown>)[k];
       const empty = emptyContainer(v);
-      if (typeof v === 'object' && v !== null && empty === undefined) out += `${prefix}${key(k)}:\n${emitBlock(v, indent + 2, undefined)}`;
-      else out += `${prefix}${key(k)}: ${empty ?? scalar(v)}\n`;
+      if (typeof v === 'object' && v !== null && empty === undefined) out += `${prefix}${key(k, keys)}:\n${emitBlock(v, indent + 2, undefined, keys)}`;
+      else out += `${prefix}${key(k, keys)}: ${empty ?? scalar(v)}\n`;
       prefix = pad;
     }
     return out;

@@ -26,6 +26,12 @@
 //
 // Every stage returns its problems instead of stopping at the first, and the
 // pipeline goes as far as it safely can, so a user sees every mistake at once.
+//
+// Source positions (positions.ts) are only read to say where a problem or warning
+// is, yet recording them is a tenth of a load: a first pass records none, and a load
+// that has something to report runs again with them. The stages are pure, so the
+// second pass finds the same things, now with their places. (A file the full YAML
+// path read, as every file with a syntax error is, has its positions already.)
 
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { InvalidStackFileError, NotFoundError, type Problem } from '../common/errors.js';
@@ -70,7 +76,19 @@ type Doc = Record<string, unknown>;
 
 /** Load, validate and model a project. Throws InvalidStackFileError with every problem found. */
 export function loadProject(options: LoadOptions, host: LoaderHost): LoadedProject {
-  const warnings: string[] = [];
+  const quick = new DocumentLoader(host, false);
+  try {
+    const loaded = loadWith(quick, options, host);
+    if (loaded.warnings.length === 0 || !quick.positionsSkipped) return loaded;
+  } catch (err) {
+    if (!(err instanceof InvalidStackFileError) || !quick.positionsSkipped) throw err;
+  }
+  return loadWith(new DocumentLoader(host, true), options, host);
+}
+
+/** One pass of the pipeline, reading files through `loader`, which also collects the warnings. */
+function loadWith(loader: DocumentLoader, options: LoadOptions, host: LoaderHost): LoadedProject {
+  const warnings = loader.warnings;
   const files = selectFiles(options, host, warnings);
   const projectDirectory = resolve(host.cwd, options.projectDirectory ?? dirname(files[0]!));
 
@@ -78,7 +96,6 @@ export function loadProject(options: LoadOptions, host: LoaderHost): LoadedProje
   const env = projectEnvironment(projectDirectory, options.envFiles?.map((f) => resolve(host.cwd, f)), host, problems);
   const profiles = [...(options.profiles ?? []), ...splitList(env.COMPOSE_PROFILES)];
 
-  const loader = new DocumentLoader(host, warnings);
   const docs: Doc[] = [];
   for (const file of files) {
     const doc = loader.loadUnit(file, env, problems, []);
@@ -193,9 +210,15 @@ class DocumentLoader {
   /** By environment (each include unit has its own), then by file: each is read once. */
   private readonly parsed = new Map<Env, Map<string, { doc: Doc | undefined; problems: Problem[] }>>();
 
+  /** Things worth saying that do not stop the load, in the order found. */
+  readonly warnings: string[] = [];
+  /** Whether some file was read without source positions (see the top of this file). */
+  positionsSkipped = false;
+
   constructor(
     private readonly host: LoaderHost,
-    private readonly warnings: string[],
+    /** Whether to ask the parser for source positions. */
+    private readonly positions: boolean,
   ) {}
 
   /** One file with everything it pulls in (extends, include), ready to merge. */
@@ -229,7 +252,8 @@ class DocumentLoader {
     if (bytes === undefined) {
       result = { doc: undefined, problems: [{ path: '', message: `stack file ${shown} not found` }] };
     } else {
-      const parsed = parseStackFile(bytes, shown);
+      const parsed = parseStackFile(bytes, shown, this.positions);
+      if (parsed.positionsSkipped) this.positionsSkipped = true;
       if (parsed.value === undefined) {
         result = { doc: undefined, problems: parsed.problems };
       } else {

@@ -52,18 +52,25 @@ export interface ParseResult {
   /** The document; undefined when the file could not be read as YAML at all. */
   value: unknown;
   problems: Problem[];
+  /** True when the document carries no source positions (none were asked for, and the common path read it). */
+  positionsSkipped?: boolean;
 }
 
-/** Parse one stack file's bytes. `file` is the name used in every reported position. */
-export function parseStackFile(bytes: Uint8Array, file: string): ParseResult {
+/**
+ * Parse one stack file's bytes. `file` is the name used in every reported position.
+ * `positions: false` lets the common path skip recording where values are written, for
+ * a load that needs them only if it finds something to report (load.ts); the full
+ * path, which runs for unusual files and every mistake, records them always.
+ */
+export function parseStackFile(bytes: Uint8Array, file: string, positions = true): ParseResult {
   const refused = refuseUnreadable(bytes, file);
   if (refused) return { value: undefined, problems: [refused] };
 
   let text = new TextDecoder('utf-8').decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
-  const common = readYamlSubset(text, file, { maxDepth: MAX_DEPTH, maxExpandedValues: MAX_EXPANDED_NODES });
-  if (common !== undefined) return { value: common, problems: [] };
+  const common = readYamlSubset(text, file, { maxDepth: MAX_DEPTH, maxExpandedValues: MAX_EXPANDED_NODES }, positions);
+  if (common !== undefined) return { value: common, problems: [], ...(positions ? {} : { positionsSkipped: true }) };
   return parseWithYamlLibrary(text, file);
 }
 

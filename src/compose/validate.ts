@@ -5,10 +5,13 @@
 // noise of oneOf branches that do not apply dropped.
 //
 // The schema is compiled at build time (scripts/build-schema.mjs): compiling it at run
-// time would cost ~180 ms on every command.
+// time would cost ~180 ms on every command. The build also stores V8's compiled code
+// of the validator beside it (see cached-commonjs.ts), which `stack config` runs from
+// (other commands run with other V8 settings, see short-run.ts, and compile it).
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { readCodeCache, runCommonJsFile } from '../common/cached-commonjs.js';
 import type { Problem } from '../common/errors.js';
 import { closestName } from './did-you-mean.js';
 import { isMapping } from './mapping.js';
@@ -36,12 +39,15 @@ interface SchemaNode {
 
 type Validator = ((doc: unknown) => boolean) & { errors?: AjvError[] | null };
 
-const require = createRequire(import.meta.url);
+/** Where the build puts the compiled validator and its code cache (dist/schemas/). */
+export const VALIDATOR_FILE = fileURLToPath(new URL('../../schemas/stack-validator.cjs', import.meta.url));
+export const VALIDATOR_CODE_CACHE = fileURLToPath(new URL('../../schemas/stack-validator.code-cache', import.meta.url));
+
 let validator: Validator | undefined;
 let definitions: Record<string, SchemaNode> | undefined;
 
 function compiled(): Validator {
-  validator ??= require('../../schemas/stack-validator.cjs') as Validator;
+  validator ??= runCommonJsFile(VALIDATOR_FILE, readCodeCache(VALIDATOR_CODE_CACHE)).exports as Validator;
   return validator;
 }
 

@@ -34,13 +34,16 @@ export interface ParseLimits {
   maxExpandedValues: number;
 }
 
-/** Read `text` if it is inside the subset; undefined means "use the full parser". */
-export function readYamlSubset(text: string, file: string, limits: ParseLimits): Record<string, unknown> | undefined {
+/**
+ * Read `text` if it is inside the subset; undefined means "use the full parser".
+ * `positions: false` records no source positions (see load.ts for when none are needed).
+ */
+export function readYamlSubset(text: string, file: string, limits: ParseLimits, positions = true): Record<string, unknown> | undefined {
   if (UNSUPPORTED_CHARACTERS.test(text)) return undefined;
   try {
     // Staying well inside the full parser's bounds means the fast path never accepts a
     // file the full path would refuse for its depth or size.
-    return new SubsetReader(text, file, limits.maxDepth / 2, limits.maxExpandedValues / 4).readDocument();
+    return new SubsetReader(text, file, limits.maxDepth / 2, limits.maxExpandedValues / 4, positions).readDocument();
   } catch (err) {
     if (err instanceof OutsideSubset) return undefined;
     throw err;
@@ -100,6 +103,8 @@ class SubsetReader {
     private readonly file: string,
     private readonly maxDepth: number,
     private readonly maxValues: number,
+    /** Whether to record where each container and entry is written. */
+    private readonly positions: boolean,
   ) {
     this.lineEnd = this.endOfLine(0);
   }
@@ -211,10 +216,10 @@ class SubsetReader {
   private readBlockSequence(indent: number, depth: number): unknown[] {
     const out: unknown[] = [];
     this.count();
-    setContainerPosition(out, this.position(this.lineStart + indent));
+    if (this.positions) setContainerPosition(out, this.position(this.lineStart + indent));
     for (;;) {
       const item = this.readSequenceEntry(indent, depth);
-      setEntryPosition(out, out.length, { value: item.at! });
+      if (this.positions) setEntryPosition(out, out.length, { value: item.at! });
       out.push(item.value);
       if (!this.toContentLine() || this.indent < indent) return out;
       if (this.indent > indent) outside();
@@ -242,7 +247,7 @@ class SubsetReader {
     const out: Record<string, unknown> = {};
     this.count();
     const column = firstKey - this.lineStart;
-    setContainerPosition(out, this.position(firstKey));
+    if (this.positions) setContainerPosition(out, this.position(firstKey));
     const merges: { value: unknown; at: SourcePosition; sequence: boolean }[] = [];
     let keyAt = firstKey;
     for (;;) {
@@ -261,7 +266,7 @@ class SubsetReader {
         if (has(out, key.text)) outside();
         const read = this.readEntryValue(key.end, column, depth);
         put(out, key.text, read.value);
-        setEntryPosition(out, key.text, { key: keyPos, value: read.at ?? keyPos });
+        if (this.positions) setEntryPosition(out, key.text, { key: keyPos, value: read.at ?? keyPos });
       }
       if (!this.toContentLine() || this.indent < column) break;
       if (this.indent > column) outside();
@@ -277,8 +282,9 @@ class SubsetReader {
    * sources; each merged entry keeps the position it had in its source.
    */
   private applyMerge(out: Record<string, unknown>, merge: { value: unknown; at: SourcePosition; sequence: boolean }): void {
+    // (Without positions recorded, a source's own position stands in: it is not used.)
     const sources: { value: unknown; at: SourcePosition }[] = merge.sequence
-      ? (merge.value as unknown[]).map((value, i) => ({ value, at: entryPosition(merge.value as object, i)!.value }))
+      ? (merge.value as unknown[]).map((value, i) => ({ value, at: entryPosition(merge.value as object, i)?.value ?? merge.at }))
       : [merge];
     for (const source of sources) {
       const from = source.value;
@@ -286,7 +292,7 @@ class SubsetReader {
       for (const k of Object.keys(from)) {
         if (has(out, k)) continue;
         put(out, k, (from as Record<string, unknown>)[k]);
-        setEntryPosition(out, k, entryPosition(from, k) ?? { value: source.at });
+        if (this.positions) setEntryPosition(out, k, entryPosition(from, k) ?? { value: source.at });
       }
     }
   }
@@ -582,14 +588,14 @@ class SubsetReader {
     const open = text[at];
     const out: unknown[] | Record<string, unknown> = open === '[' ? [] : {};
     this.count();
-    setContainerPosition(out, this.position(at));
+    if (this.positions) setContainerPosition(out, this.position(at));
     const close = open === '[' ? ']' : '}';
     let i = this.skipSpaces(at + 1);
     if (text[i] === close) return { value: out, end: i + 1 };
     for (;;) {
       if (Array.isArray(out)) {
         const item = this.readFlowValue(i, depth);
-        setEntryPosition(out, out.length, { value: this.position(i) });
+        if (this.positions) setEntryPosition(out, out.length, { value: this.position(i) });
         out.push(item.value);
         i = item.end;
       } else {
@@ -599,7 +605,7 @@ class SubsetReader {
         const valueAt = this.skipSpaces(key.end);
         const item = this.readFlowValue(valueAt, depth);
         put(out, key.text, item.value);
-        setEntryPosition(out, key.text, { key: this.position(keyAt), value: this.position(valueAt) });
+        if (this.positions) setEntryPosition(out, key.text, { key: this.position(keyAt), value: this.position(valueAt) });
         i = item.end;
       }
       i = this.skipSpaces(i);

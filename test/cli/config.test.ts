@@ -110,6 +110,11 @@ t.test('shell completion script', async (t) => {
 t.test('the launcher: real process, real exit codes', async (t) => {
   const ok = spawnSync(process.execPath, [join(ROOT, 'bin/stack.js'), 'config', '-q'], { cwd: EXAMPLE, encoding: 'utf8' });
   t.equal(ok.status, 0, ok.stderr);
+  // A config process runs with V8 settings of its own (short-run.ts): same bytes as in-process.
+  const env = { HOME: '/home/tester', PATH: process.env.PATH ?? '' };
+  const printed = spawnSync(process.execPath, [join(ROOT, 'bin/stack.js'), 'config'], { cwd: EXAMPLE, encoding: 'utf8', env });
+  t.equal(printed.status, 0, printed.stderr);
+  t.equal(printed.stdout, (await runCli(['config'], { cwd: EXAMPLE, env })).stdout);
   const dir = t.testdir({ 'compose.yaml': 'services: [a]\n' });
   const bad = spawnSync(process.execPath, [join(ROOT, 'bin/stack.js'), 'config'], { cwd: dir, encoding: 'utf8' });
   t.equal(bad.status, 15);

@@ -91,6 +91,38 @@ t.test('problems from several files and stages come in one report', async (t) =>
   ]);
 });
 
+t.test('warnings of a load that succeeds point at their places too', async (t) => {
+  // A load first runs without recording positions (load.ts); one with something to say runs again with them.
+  const host = memoryLoaderHost({
+    '/p/compose.yaml': 'version: "3.8"\nservices:\n  web:\n    image: web:${TAG}\n',
+  }, '/p');
+  const loaded = loadProject({}, host);
+  t.same(loaded.warnings, [
+    'compose.yaml:4:12: services.web.image: the "TAG" variable is not set. Defaulting to a blank string.',
+    'compose.yaml:1:1: version: the "version" key is obsolete and ignored: you can remove it',
+  ]);
+  t.equal(loaded.project.services.web?.image, 'web:');
+  t.same(loadProject({}, memoryLoaderHost({ '/p/compose.yaml': 'services:\n  web:\n    image: web\n' }, '/p')).warnings, [], 'and one without has none');
+});
+
+t.test('a second pass, with positions, only when a file was read without them and there is something to say', async (t) => {
+  const readsOf = (text: string): number => {
+    const host = memoryLoaderHost({ '/p/compose.yaml': text }, '/p');
+    let reads = 0;
+    const counting = { ...host, readFile: (p: string) => (p === '/p/compose.yaml' && reads++, host.readFile(p)) };
+    try {
+      loadProject({}, counting);
+    } catch (err) {
+      if (!(err instanceof InvalidStackFileError)) throw err;
+    }
+    return reads;
+  };
+  t.equal(readsOf('services:\n  web:\n    image: web\n'), 1, 'nothing to say');
+  t.equal(readsOf('services:\n  web:\n    image: web:${TAG}\n'), 2, 'a warning');
+  t.equal(readsOf('services:\n  web:\n    restart: sometimes\n'), 2, 'a problem');
+  t.equal(readsOf('services:\n  web: [\n'), 1, 'a syntax error: the full YAML path records positions');
+});
+
 t.test('a file that cannot be parsed stops the load with its own problems only', async (t) => {
   const host = memoryLoaderHost({ '/p/compose.yaml': 'services:\n  web: [\n' }, '/p');
   const problems = problemsOf(() => loadProject({}, host));

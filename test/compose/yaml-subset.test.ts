@@ -8,6 +8,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MAX_DEPTH, MAX_EXPANDED_NODES, parseStackFile, parseWithYamlLibrary } from '../../src/compose/parse.js';
 import { readYamlSubset } from '../../src/compose/yaml-subset.js';
+import { containerPosition, positionedEntryCount } from '../../src/compose/positions.js';
+import { isOverride } from '../../src/compose/tags.js';
 import { largeStackFile } from '../../bench/large-stack-file.js';
 import { firstDifference } from './support/same-document.js';
 
@@ -44,6 +46,32 @@ t.test('the common files take the fast path', async (t) => {
   for (const file of corpus) t.not(readYamlSubset(fixtureText(file), 'compose.yaml', LIMITS), undefined, file.slice(ROOT.length + 1));
   t.not(readYamlSubset(largeStackFile(200), 'compose.yaml', LIMITS), undefined, 'the benchmark file');
   t.equal(mismatch(largeStackFile(200)), undefined);
+});
+
+/** Where `bare` (read without positions) differs from `positioned` other than by having none; undefined when only so. */
+function differenceBesidesPositions(bare: unknown, positioned: unknown, path = '$'): string | undefined {
+  if (typeof bare !== 'object' || bare === null || typeof positioned !== 'object' || positioned === null) {
+    return Object.is(bare, positioned) ? undefined : `${path}: ${String(bare)} vs ${String(positioned)}`;
+  }
+  if (containerPosition(bare) !== undefined || positionedEntryCount(bare) !== 0) return `${path}: has positions`;
+  if (isOverride(bare) !== isOverride(positioned)) return `${path}: !override marker`;
+  if (Array.isArray(bare) !== Array.isArray(positioned)) return `${path}: list vs mapping`;
+  const keys = Object.keys(bare);
+  if (JSON.stringify(keys) !== JSON.stringify(Object.keys(positioned))) return `${path}: keys differ`;
+  for (const k of keys) {
+    const d = differenceBesidesPositions((bare as Record<string, unknown>)[k], (positioned as Record<string, unknown>)[k], `${path}.${k}`);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+t.test('without positions: the same values, marks and key order, and no positions', async (t) => {
+  for (const text of [...FIXTURES.map(fixtureText), largeStackFile(20)]) {
+    const positioned = readYamlSubset(text, 'compose.yaml', LIMITS);
+    const bare = readYamlSubset(text, 'compose.yaml', LIMITS, false);
+    t.equal(bare === undefined, positioned === undefined, 'accepted or refused alike');
+    if (positioned !== undefined) t.equal(differenceBesidesPositions(bare, positioned), undefined);
+  }
 });
 
 t.test('mistakes and hostile input are left to the full path, which words them', async (t) => {
