@@ -334,8 +334,11 @@ export class ShimRuntime {
       if (at >= 0) env[at] = entry;
       else env.push(entry);
     }
+    const { consoleSize: _mainTerminalSize, ...mainProcess } = config.process;
     const processSpec: OciSpec['process'] = {
-      ...config.process,
+      ...mainProcess,
+      // The terminal of an exec is the -t of exec (the shim's flag), not the main process's.
+      terminal: false,
       args: [...request.args],
       env,
       cwd: request.cwd ?? config.process.cwd,

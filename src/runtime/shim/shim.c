@@ -39,6 +39,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -243,6 +244,20 @@ static int make_pipe(int fds[2], const char *what)
 	return 0;
 }
 
+static void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The container's pid 1 sends its terminal's master over this (tty_attach_console). */
+static int make_console_socket(int fds[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+		return fail("socketpair", "terminal", errno);
+	return 0;
+}
+
 /* The daemonized supervisor: everything from reading the bundle to recording the exit. */
 static void run_supervisor(const struct run_options *o, int ready_fd)
 {
@@ -253,7 +268,8 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	int home_netns = -1, attached = 0;
 	struct shim_state st;
 	char cgroup_name[160], message[64];
-	int out_pipe[2], err_pipe[2], sync_pipe[2], exec_pipe[2], null_fd, log_fd, sfd;
+	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, console[2] = { -1, -1 };
+	int sync_pipe[2], exec_pipe[2], null_fd, log_fd, sfd, master = -1;
 	sigset_t signals;
 	pid_t pid;
 	ssize_t n;
@@ -292,13 +308,15 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		fail("open log", o->log_path, errno);
 		goto failed_cgroups;
 	}
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null_fd < 0) {
 		fail("open stdin", "/dev/null", errno);
 		goto failed_cgroups;
 	}
-	if (make_pipe(out_pipe, "stdout") < 0 || make_pipe(err_pipe, "stderr") < 0 ||
-	    make_pipe(sync_pipe, "sync") < 0 || make_pipe(exec_pipe, "exec status") < 0)
+	/* With a terminal, pid 1's stdio is the terminal and its output comes on the master. */
+	if (spec.terminal ? make_console_socket(console) < 0 : make_pipe(out_pipe, "stdout") < 0 || make_pipe(err_pipe, "stderr") < 0)
+		goto failed_cgroups;
+	if (make_pipe(sync_pipe, "sync") < 0 || make_pipe(exec_pipe, "exec status") < 0)
 		goto failed_cgroups;
 
 	/* Blocked before clone so no signal sent meanwhile is lost; read from a signalfd. */
@@ -340,10 +358,12 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		goto failed_cgroups;
 	}
 	if (pid == 0) {
-		struct container_stdio stdio = { null_fd, out_pipe[1], err_pipe[1], sync_pipe[0] };
+		struct container_stdio stdio = { null_fd, spec.terminal ? null_fd : out_pipe[1], spec.terminal ? null_fd : err_pipe[1],
+						 sync_pipe[0], console[1] };
 
 		close(sync_pipe[1]);
 		close(exec_pipe[0]);
+		close_if_open(console[0]);
 		/* First thing, before any setup: what the container does is charged to it. */
 		if (cgroups_enter_v1(&cg) == 0)
 			container_init(&spec, &stdio);
@@ -351,8 +371,9 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		_exit(127);
 	}
 	st.pid = pid;
-	close(out_pipe[1]);
-	close(err_pipe[1]);
+	close_if_open(out_pipe[1]);
+	close_if_open(err_pipe[1]);
+	close_if_open(console[1]);
 	close(sync_pipe[0]);
 	close(exec_pipe[1]);
 	close(null_fd);
@@ -395,6 +416,16 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 			goto failed_cgroups;
 		}
 	}
+	/* Sent before exec, so it is waiting in the socket now that exec succeeded. */
+	if (spec.terminal) {
+		master = tty_receive_master(console[0]);
+		close(console[0]);
+		if (master < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			goto failed_cgroups;
+		}
+	}
 	st.status = "running";
 	timestamp_now(st.started_at);
 	if (write_state(o->state_path, &st) < 0) {
@@ -407,7 +438,9 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	if (home_netns >= 0)
 		close(home_netns);
 
-	relays[0] = (struct relay){ .fd = out_pipe[0], .stream = { .name = "stdout" } };
+	/* A terminal has one output, logged as stdout as Docker does; EIO on it (every
+	 * slave closed) ends it as EOF ends a pipe. */
+	relays[0] = (struct relay){ .fd = spec.terminal ? master : out_pipe[0], .stream = { .name = "stdout" } };
 	relays[1] = (struct relay){ .fd = err_pipe[0], .stream = { .name = "stderr" } };
 	supervise(&st, sfd, relays, log_fd);
 	st.oom_killed = cgroups_oom_kills(&cg) > 0;
