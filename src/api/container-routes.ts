@@ -4,7 +4,7 @@
 
 import type { ServerResponse } from 'node:http';
 import type { ContainerCreateBody, ContainerSummary, ExecCreateBody } from '../common/api-types.js';
-import { encodeFrame, MULTIPLEXED_STREAM, STDERR, STDOUT } from '../common/docker-stream.js';
+import { encodeOutput, outputContentType, STDERR, STDOUT } from '../common/docker-stream.js';
 import { archiveContainerPath, extractIntoContainer, statContainerPath } from '../engine/container-archive.js';
 import { logInstant, readContainerLog } from '../engine/container-logs.js';
 import type { ContainerRecord } from '../engine/container-record.js';
@@ -105,12 +105,14 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
     }
     const timestamps = queryFlag(query, 'timestamps');
     const follow = queryFlag(query, 'follow');
-    res.writeHead(200, { 'Content-Type': MULTIPLEXED_STREAM });
+    // As Docker: a container with a terminal has one stream, sent raw.
+    const tty = record.Config.Tty ?? false;
+    res.writeHead(200, { 'Content-Type': outputContentType(tty) });
     res.flushHeaders();
     await readContainerLog(
       containers.logPath(record.Id),
       { stdout, stderr, follow, ...(since ? { since } : {}), ...(until ? { until } : {}), ...(tail !== undefined && tail >= 0 ? { tail } : {}) },
-      (entry) => res.write(encodeFrame(entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
+      (entry) => res.write(encodeOutput(tty, entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
       follow ? { isStopped: () => !containers.isRunning(record.Id), stopped: containers.wait(record.Id, 'not-running', signal), signal } : undefined,
     );
     res.end();
