@@ -119,6 +119,11 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
     return undefined;
   });
 
+  router.add('POST', '/containers/:id/resize', async ({ params, query }) => {
+    await containers.resize(params.id!, queryInt(query, 'h') ?? 0, queryInt(query, 'w') ?? 0);
+    return new Reply(200);
+  });
+
   router.add('GET', '/containers/:id/top', async ({ params, query }) => {
     const cgroups = await containers.cgroups(params.id!);
     return listContainerProcesses(cgroups, query.get('ps_args') ?? undefined);

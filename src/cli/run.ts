@@ -332,7 +332,10 @@ async function runInEngine(io: CliIO, args: RunArgs, command: string[], services
   if (!['missing', 'never', 'always'].includes(pull)) throw new UsageError(`--pull "${pull}": use missing, never or always`);
   const { pullThroughEngine } = pull === 'never' ? { pullThroughEngine: undefined } : await import('./pull.js');
   if (pull === 'always') await pullThroughEngine!(io, args.image, { quiet: true });
-  const create = (): Promise<{ Id: string }> => client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body: createBody(args, command) });
+  const body = createBody(args, command);
+  // As docker run -t: the container's terminal starts the size of ours (24x80 when we have none).
+  if (args.tty && io.stdout.isTTY && io.stdout.rows && io.stdout.columns) body.HostConfig = { ...body.HostConfig, ConsoleSize: [io.stdout.rows, io.stdout.columns] };
+  const create = (): Promise<{ Id: string }> => client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body });
   let created: { Id: string };
   try {
     created = await create();

@@ -93,6 +93,20 @@ t.test('a container with a terminal', { skip }, async (t) => {
     t.equal((await docker(['ps', '-a', '-q', '-f', 'name=badsize'])).stdout, '', 'nothing made');
   });
 
+  t.test('POST /containers/{id}/resize sizes a running container\'s terminal; bad sizes and stopped containers are refused', async (t) => {
+    const script = 'trap "stty size; exit 0" WINCH; echo ready; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done';
+    await client.call('POST', '/containers/create', { query: { name: 'resized' }, body: { Image: BUSYBOX_IMAGE, Tty: true, Cmd: ['sh', '-c', script] } });
+    await client.call('POST', '/containers/resized/start');
+    t.ok(await waitUntil(async () => (await docker(['logs', 'resized'])).stdout.includes('ready'), 10_000), 'the trap is set');
+    await t.rejects(client.call('POST', '/containers/resized/resize', { query: { h: 0, w: 80 } }), { message: 'resize needs h and w, the terminal\'s rows and columns (1 to 65535), not 0 x 80' });
+    await client.call('POST', '/containers/resized/resize', { query: { h: 33, w: 99 } });
+    const exit = await client.call<{ StatusCode: number }>('POST', '/containers/resized/wait');
+    t.equal(exit.StatusCode, 0);
+    t.equal((await docker(['logs', 'resized'])).stdout, 'ready\r\n33 99\r\n');
+    await t.rejects(client.call('POST', '/containers/resized/resize', { query: { h: 33, w: 99 } }), { message: 'container resized is not running' });
+    t.equal((await docker(['rm', 'resized'])).code, 0);
+  });
+
   t.test('stack run -t: the terminal\'s output in the foreground and its exit code; refused with --runtime runc', async (t) => {
     const run = await runCli(['run', '--rm', '-t', BUSYBOX_IMAGE, 'sh', '-c', 'tty; exit 4'], { cwd: home, env: engine.env });
     t.same(run, { code: 4, stdout: '/dev/pts/0\r\n', stderr: '' });

@@ -157,4 +157,15 @@ if (reason) {
     t.equal(stopped.exitCode, 137, 'sh as pid 1 ignores SIGTERM, as under Docker: killed after the grace');
     t.match((await h.runtime.logs(id)).at(-1)?.log ?? '', /# /, 'the unfinished prompt is logged at the end');
   });
+
+  t.test('process.terminal: resize writes the size file and the shim sizes the terminal on SIGWINCH', async (t) => {
+    const id = h.newId();
+    const script = 'stty size; trap "stty size; exit 4" WINCH; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done';
+    await h.runtime.start(id, await h.bundle(id, { args: ['sh', '-c', script], terminal: true }));
+    t.ok(await waitUntil(async () => (await h.runtime.logs(id)).length > 0, 5000), 'the first size is logged');
+    await h.runtime.resize(id, 45, 160);
+    const state = await h.runtime.waitForExit(id, 10_000);
+    t.same((await h.runtime.logs(id)).map((l) => l.log), ['24 80\r\n', '45 160\r\n'], 'the kernel told the foreground process of the new size');
+    t.equal(state.exitCode, 4);
+  });
 }

@@ -1,6 +1,6 @@
 /* stack-shim: runs one OCI bundle as a container and stays its parent.
  *
- *   stack-shim run --bundle DIR --id ID --state FILE --log FILE
+ *   stack-shim run --bundle DIR --id ID --state FILE --log FILE [--console-size FILE]
  *   stack-shim exec --state FILE --process FILE
  *   stack-shim delete --state FILE [--force] [--unmount DIR]
  *   stack-shim net-attach < JSON,  stack-shim net-detach < JSON
@@ -50,11 +50,13 @@ static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUS
 
 struct run_options {
 	const char *bundle, *id, *state_path, *log_path;
+	/* With process.terminal: "ROWS COLS" to size the terminal to on SIGWINCH. */
+	const char *console_size_path;
 };
 
 static void usage(void)
 {
-	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE\n"
+	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE [--console-size FILE]\n"
 	      "       stack-shim exec --state FILE --process FILE [-t [--rows N --cols N] [--size-file FILE]]\n"
 	      "       stack-shim delete --state FILE [--force] [--unmount DIR]\n"
 	      "       stack-shim net-attach < JSON\n"
@@ -126,8 +128,9 @@ static void record_exit(struct shim_state *st, int status)
 	}
 }
 
-/* Relays output and signals until pid 1 has exited and its pipes have drained. */
-static void supervise(struct shim_state *st, int sfd, struct relay relays[2], int log_fd)
+/* Relays output and signals until pid 1 has exited and its pipes have drained. With a
+ * terminal (relays[0] its master), SIGWINCH resizes it from console_size_path instead. */
+static void supervise(struct shim_state *st, int sfd, struct relay relays[2], int log_fd, int terminal, const char *console_size_path)
 {
 	struct timespec exited_at = { 0, 0 };
 
@@ -170,6 +173,10 @@ static void supervise(struct shim_state *st, int sfd, struct relay relays[2], in
 							record_exit(st, status);
 							clock_gettime(CLOCK_MONOTONIC, &exited_at);
 						}
+				} else if (si.ssi_signo == SIGWINCH && terminal && console_size_path) {
+					/* A bad size file leaves the size as it was; the engine checked what it wrote. */
+					if (relays[0].fd >= 0)
+						tty_resize_from_file(relays[0].fd, console_size_path);
 				} else if (!st->exited) {
 					kill(st->pid, (int)si.ssi_signo);
 				}
@@ -442,7 +449,7 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	 * slave closed) ends it as EOF ends a pipe. */
 	relays[0] = (struct relay){ .fd = spec.terminal ? master : out_pipe[0], .stream = { .name = "stdout" } };
 	relays[1] = (struct relay){ .fd = err_pipe[0], .stream = { .name = "stderr" } };
-	supervise(&st, sfd, relays, log_fd);
+	supervise(&st, sfd, relays, log_fd, spec.terminal, o->console_size_path);
 	st.oom_killed = cgroups_oom_kills(&cg) > 0;
 	st.status = "stopped";
 	timestamp_now(st.finished_at);
@@ -491,7 +498,8 @@ static int command_run(int argc, char **argv)
 		const char **slot = strcmp(argv[i], "--bundle") == 0 ? &o.bundle :
 				    strcmp(argv[i], "--id") == 0     ? &o.id :
 				    strcmp(argv[i], "--state") == 0  ? &o.state_path :
-				    strcmp(argv[i], "--log") == 0    ? &o.log_path : NULL;
+				    strcmp(argv[i], "--log") == 0    ? &o.log_path :
+				    strcmp(argv[i], "--console-size") == 0 ? &o.console_size_path : NULL;
 
 		if (!slot || i + 1 == argc)
 			usage();
@@ -514,6 +522,8 @@ static int command_run(int argc, char **argv)
 	}
 	o.state_path = absolute(o.state_path, "state");
 	o.log_path = absolute(o.log_path, "log");
+	if (o.console_size_path)
+		o.console_size_path = absolute(o.console_size_path, "console size");
 
 	if (pipe2(ready, O_CLOEXEC) < 0) {
 		perror("stack-shim: pipe");

@@ -33,18 +33,14 @@ int tty_set_size_file(const char *path)
 	return size_fd < 0 ? fail("tty", path, errno) : 0;
 }
 
-/* The size to give the container's terminal: the caller's own terminal when stdin is
- * one, else the last "ROWS COLS" written to the size file (how a program without a
- * terminal, such as the engine, resizes: write the file, then send SIGWINCH). */
-static int wanted_size(struct winsize *ws)
+/* The last "ROWS COLS" written to a size file. */
+static int read_size_file(int fd, struct winsize *ws)
 {
 	char text[64];
 	unsigned rows, cols;
 	ssize_t n;
 
-	if (isatty(0))
-		return ioctl(0, TIOCGWINSZ, ws);
-	if (size_fd < 0 || (n = pread(size_fd, text, sizeof text - 1, 0)) <= 0)
+	if (fd < 0 || (n = pread(fd, text, sizeof text - 1, 0)) <= 0)
 		return -1;
 	text[n] = '\0';
 	if (sscanf(text, "%u %u", &rows, &cols) != 2 || rows == 0 || cols == 0 || rows > 0xffff || cols > 0xffff)
@@ -52,6 +48,33 @@ static int wanted_size(struct winsize *ws)
 	memset(ws, 0, sizeof *ws);
 	ws->ws_row = (unsigned short)rows;
 	ws->ws_col = (unsigned short)cols;
+	return 0;
+}
+
+/* The size to give the container's terminal: the caller's own terminal when stdin is
+ * one, else the size file (how a program without a terminal, such as the engine,
+ * resizes: write the file, then send SIGWINCH). */
+static int wanted_size(struct winsize *ws)
+{
+	if (isatty(0))
+		return ioctl(0, TIOCGWINSZ, ws);
+	return read_size_file(size_fd, ws);
+}
+
+int tty_resize_from_file(int master, const char *path)
+{
+	struct winsize ws;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return fail("resize", path, errno);
+	rc = read_size_file(fd, &ws);
+	close(fd);
+	if (rc < 0)
+		return failf("resize", 0, "%s: expected \"ROWS COLS\"", path);
+	/* The kernel sends SIGWINCH to the terminal's foreground process group. */
+	if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+		return fail("resize", "set the window size", errno);
 	return 0;
 }
 

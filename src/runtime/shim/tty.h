@@ -32,6 +32,9 @@ int tty_attach_console(int console_socket, unsigned short rows, unsigned short c
 /* In the supervisor: the master tty_attach_console sent (close-on-exec), or -1. */
 int tty_receive_master(int console_socket);
 
+/* Sizes the terminal as the file at path says ("ROWS COLS"); -1 with last_error(). */
+int tty_resize_from_file(int master, const char *path);
+
 /* In the shim: relays stdin -> master and master -> stdout until `child` has exited
  * and the master has nothing left, following the caller's window size on SIGWINCH.
  * Returns the child's wait status. */
