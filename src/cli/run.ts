@@ -247,7 +247,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('workdir', { alias: 'w', type: 'string' })
         .option('user', { alias: 'u', type: 'string' })
         .option('init', { type: 'boolean', default: false, description: 'Run an init as pid 1 that reaps and forwards signals' })
-        .option('tty', { alias: 't', type: 'boolean', description: 'Give the main process a terminal (24x80; its output is then one stream, lines ending in \\r\\n; stdin is not relayed)' })
+        .option('tty', { alias: 't', type: 'boolean', description: 'Give the main process a terminal, sized as ours (else 24x80); its output is then one stream, lines ending in \\r\\n; stdin is not relayed' })
         .option('memory', { alias: 'm', type: 'string', description: 'Memory limit, e.g. 512m' })
         .option('cpus', { type: 'number', description: 'CPU limit, e.g. 0.5' })
         .option('cap-add', { type: 'string', description: 'A capability to add, e.g. NET_ADMIN, or ALL (repeatable)' })
