@@ -1,11 +1,12 @@
 // `POST /containers/{id}/attach` with `Upgrade: tcp`, as `docker run` (without -d) uses
 // it: attach before the start, then receive the container's output on the hijacked
 // connection until the container exits. Output comes from the json-file log, so nothing
-// is missed between the attach and the start. Stdin is not relayed (no `-i` yet).
+// is missed between the attach and the start; a container with a terminal (Tty) sends
+// it raw, as Docker does. Stdin is not relayed (no `-i` yet).
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { encodeFrame, MULTIPLEXED_STREAM, STDERR, STDOUT } from '../common/docker-stream.js';
+import { encodeOutput, outputContentType, STDERR, STDOUT } from '../common/docker-stream.js';
 import { readContainerLog } from '../engine/container-logs.js';
 import type { Engine } from '../engine/engine.js';
 import { refuseUpgrade, takeUpgradeBody } from './exec-routes.js';
@@ -18,16 +19,17 @@ export async function handleAttachUpgrade(engine: Engine, req: IncomingMessage, 
   if (!m || req.method !== 'POST') return false;
   const query = url.searchParams;
   let id: string;
+  let tty: boolean;
   try {
     await takeUpgradeBody(req, socket, head);
     const record = engine.containers.find(decodeURIComponent(m[1]!));
-    if (record.Config.Tty) throw new Error('attaching to a container with a TTY is not supported yet');
     id = record.Id;
+    tty = record.Config.Tty ?? false;
   } catch (err) {
     refuseUpgrade(socket, err);
     return true;
   }
-  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${MULTIPLEXED_STREAM}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${outputContentType(tty)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
   socket.on('error', () => undefined);
   // Nothing is read from the client (no stdin): drain it so its close is seen.
   socket.resume();
@@ -40,7 +42,7 @@ export async function handleAttachUpgrade(engine: Engine, req: IncomingMessage, 
   await readContainerLog(
     engine.containers.logPath(id),
     { stdout: queryFlag(query, 'stdout'), stderr: queryFlag(query, 'stderr'), follow: queryFlag(query, 'stream'), ...(since ? { since } : {}) },
-    (entry) => socket.writable && socket.write(encodeFrame(entry.stream === 'stderr' ? STDERR : STDOUT, entry.log)),
+    (entry) => socket.writable && socket.write(encodeOutput(tty, entry.stream === 'stderr' ? STDERR : STDOUT, entry.log)),
     { isStopped: () => exited, stopped: exit, signal: abort.signal },
   ).catch(() => undefined);
   socket.end();

@@ -5,7 +5,7 @@
 
 import type { ServerResponse } from 'node:http';
 import type { ContainerCreateBody, ContainerSummary, ExecCreateBody } from '../common/api-types.js';
-import { encodeFrame, MULTIPLEXED_STREAM, STDERR, STDOUT } from '../common/docker-stream.js';
+import { encodeOutput, outputContentType, STDERR, STDOUT } from '../common/docker-stream.js';
 import { logInstant, readContainerLog } from '../engine/container-logs.js';
 import type { ContainerRecord } from '../engine/container-record.js';
 import type { ContainerStats } from '../common/container-stats-shape.js';
@@ -103,16 +103,23 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
     }
     const timestamps = queryFlag(query, 'timestamps');
     const follow = queryFlag(query, 'follow');
-    res.writeHead(200, { 'Content-Type': MULTIPLEXED_STREAM });
+    // As Docker: a container with a terminal has one stream, sent raw.
+    const tty = record.Config.Tty ?? false;
+    res.writeHead(200, { 'Content-Type': outputContentType(tty) });
     res.flushHeaders();
     await readContainerLog(
       containers.logPath(record.Id),
       { stdout, stderr, follow, ...(since ? { since } : {}), ...(until ? { until } : {}), ...(tail !== undefined && tail >= 0 ? { tail } : {}) },
-      (entry) => res.write(encodeFrame(entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
+      (entry) => res.write(encodeOutput(tty, entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
       follow ? { isStopped: () => !containers.isRunning(record.Id), stopped: containers.wait(record.Id, 'not-running', signal), signal } : undefined,
     );
     res.end();
     return undefined;
+  });
+
+  router.add('POST', '/containers/:id/resize', async ({ params, query }) => {
+    await containers.resize(params.id!, queryInt(query, 'h') ?? 0, queryInt(query, 'w') ?? 0);
+    return new Reply(200);
   });
 
   router.add('GET', '/containers/:id/top', async ({ params, query }) => {

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Writable } from 'node:stream';
-import { encodeFrame, MULTIPLEXED_STREAM, RAW_STREAM, STDERR, STDOUT, type StreamId } from '../common/docker-stream.js';
+import { encodeOutput, outputContentType, STDERR, STDOUT, type StreamId } from '../common/docker-stream.js';
 import type { Engine } from '../engine/engine.js';
 import { errorStatus, HttpError, JSON_BODY_LIMIT, queryInt, readJsonBody, Reply, stripVersion, type Router } from './router.js';
 
@@ -12,7 +12,7 @@ import { errorStatus, HttpError, JSON_BODY_LIMIT, queryInt, readJsonBody, Reply,
 function outputSink(target: { write(chunk: Buffer): unknown }, stream: StreamId, tty: boolean): NodeJS.WritableStream {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      target.write(tty ? chunk : encodeFrame(stream, chunk));
+      target.write(encodeOutput(tty, stream, chunk));
       done();
     },
   });
@@ -26,10 +26,10 @@ export function addExecRoutes(router: Router, engine: Engine): void {
       void engine.execs.start(params.id!, { stdout: nullSink(), stderr: nullSink() }).catch(() => undefined);
       return new Reply(200);
     }
-    res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED_STREAM });
+    res.writeHead(200, { 'Content-Type': outputContentType(tty) });
     res.flushHeaders();
     await engine.execs.start(params.id!, { stdout: outputSink(res, STDOUT, tty), stderr: outputSink(res, STDERR, tty) }).catch((err: Error) => {
-      res.write(tty ? `${err.message}\n` : encodeFrame(STDERR, `${err.message}\n`));
+      res.write(encodeOutput(tty, STDERR, `${err.message}\n`));
     });
     res.end();
     return undefined;
@@ -70,12 +70,12 @@ export async function handleExecUpgrade(engine: Engine, req: IncomingMessage, so
     refuseUpgrade(socket, err);
     return true;
   }
-  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${tty ? RAW_STREAM : MULTIPLEXED_STREAM}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${outputContentType(tty)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
   if (rest.length > 0) socket.unshift(rest);
   const out = { write: (chunk: Buffer) => socket.writable && socket.write(chunk) };
   socket.on('error', () => undefined);
   await engine.execs.start(id, { stdin: socket, stdout: outputSink(out, STDOUT, tty), stderr: outputSink(out, STDERR, tty) }).catch((err: Error) => {
-    out.write(tty ? Buffer.from(`${err.message}\n`) : encodeFrame(STDERR, `${err.message}\n`));
+    out.write(encodeOutput(tty, STDERR, Buffer.from(`${err.message}\n`)));
   });
   socket.end();
   // Read (and drop) whatever the client still sends until it closes its side: without

@@ -4,7 +4,8 @@
 export interface CliIO {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: { write(data: string | Uint8Array): unknown; isTTY?: boolean };
+  /** rows and columns: its size, when it is a terminal. */
+  readonly stdout: { write(data: string | Uint8Array): unknown; isTTY?: boolean; rows?: number; columns?: number };
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
   /** Standard input, for the commands that read it (login --password-stdin). */
   readonly stdin?: AsyncIterable<Buffer | string>;

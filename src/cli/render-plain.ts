@@ -27,8 +27,9 @@ export function plainRenderer(io: CliIO, colour = useColour(io), logPrefix = tru
     if (e.type === 'log') {
       if (!colours.has(e.container)) colours.set(e.container, LOG_COLOURS[colours.size % LOG_COLOURS.length]!);
       const prefix = paint(colours.get(e.container)!, `${e.container.padEnd(width)} |`);
-      const text = e.text.endsWith('\n') ? e.text.slice(0, -1) : e.text;
-      io.stdout.write(text.split('\n').map((l) => (logPrefix ? `${prefix} ${l}\n` : `${l}\n`)).join(''));
+      // A terminal's lines end in \r\n (the tty's output processing): one line end all the same.
+      const text = e.text.replace(/\r?\n$/, '');
+      io.stdout.write(text.split(/\r?\n/).map((l) => (logPrefix ? `${prefix} ${l}\n` : `${l}\n`)).join(''));
       return;
     }
     if (e.type === 'orphans') {

@@ -9,7 +9,7 @@ import type { RunArgs } from './run.js';
 
 type ListOption = 'env' | 'volume' | 'label' | 'publish' | 'networkAlias' | 'addHost' | 'dns' | 'link';
 type ValueOption = 'name' | 'restart' | 'entrypoint' | 'workdir' | 'user' | 'memory' | 'healthCmd' | 'healthInterval' | 'healthRetries' | 'network' | 'ip' | 'macAddress' | 'hostname';
-type Flag = 'rm' | 'detach' | 'init' | 'publishAll';
+type Flag = 'rm' | 'detach' | 'init' | 'publishAll' | 'tty';
 
 const LISTS: Record<string, ListOption> = {
   '-e': 'env', '--env': 'env', '-v': 'volume', '--volume': 'volume', '-l': 'label', '--label': 'label', '-p': 'publish', '--publish': 'publish',
@@ -20,7 +20,7 @@ const VALUES: Record<string, ValueOption> = {
   '-m': 'memory', '--memory': 'memory', '--health-cmd': 'healthCmd', '--health-interval': 'healthInterval', '--health-retries': 'healthRetries',
   '--network': 'network', '--net': 'network', '--ip': 'ip', '--mac-address': 'macAddress', '--hostname': 'hostname',
 };
-const FLAGS: Record<string, Flag> = { '--rm': 'rm', '-d': 'detach', '--detach': 'detach', '--init': 'init', '-P': 'publishAll', '--publish-all': 'publishAll' };
+const FLAGS: Record<string, Flag> = { '--rm': 'rm', '-d': 'detach', '--detach': 'detach', '--init': 'init', '-P': 'publishAll', '--publish-all': 'publishAll', '-t': 'tty', '--tty': 'tty' };
 
 /** The arguments and the container's command, or undefined when this reader is not sure. */
 export function readRunCommandLine(argv: readonly string[]): { args: RunArgs; command: string[] } | undefined {

@@ -48,6 +48,7 @@ export async function runServiceOneOff(io: CliIO, args: RunArgs, command: string
     workdir: args.workdir,
     user: args.user,
     entrypoint: args.entrypoint,
+    tty: args.tty,
     name: args.name,
     useAliases: args.useAliases ?? false,
     noDeps: args.deps === false,

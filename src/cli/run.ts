@@ -28,6 +28,8 @@ export interface RunArgs extends EngineRootArgs {
   workdir?: string | undefined;
   user?: string | undefined;
   init: boolean;
+  /** -t: the container's main process gets a terminal. */
+  tty?: boolean | undefined;
   memory?: string | undefined;
   healthCmd?: string | undefined;
   healthInterval?: string | undefined;
@@ -63,7 +65,7 @@ export interface RunArgs extends EngineRootArgs {
   deps?: boolean | undefined;
   servicePorts?: boolean | undefined;
   useAliases?: boolean | undefined;
-  /** -T / --no-TTY: a one-off never gets a terminal yet, so these are accepted as they are. */
+  /** -T / --no-TTY: a one-off gets no terminal without -t, so these are accepted as they are. */
   T?: boolean | undefined;
   TTY?: boolean | undefined;
   interactive?: boolean | undefined;
@@ -182,6 +184,7 @@ export function createBody(args: RunArgs, command: string[]): ContainerCreateBod
     ...(args.entrypoint !== undefined ? { Entrypoint: args.entrypoint === '' ? [] : [args.entrypoint] } : {}),
     ...(args.workdir ? { WorkingDir: args.workdir } : {}),
     ...(args.user ? { User: args.user } : {}),
+    ...(args.tty ? { Tty: true } : {}),
     ...(args.hostname ? { Hostname: args.hostname } : {}),
     ...(args.macAddress ? { MacAddress: args.macAddress } : {}),
     ...(args.stopSignal ? { StopSignal: args.stopSignal } : {}),
@@ -244,6 +247,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('workdir', { alias: 'w', type: 'string' })
         .option('user', { alias: 'u', type: 'string' })
         .option('init', { type: 'boolean', default: false, description: 'Run an init as pid 1 that reaps and forwards signals' })
+        .option('tty', { alias: 't', type: 'boolean', description: 'Give the main process a terminal, sized as ours (else 24x80); its output is then one stream, lines ending in \\r\\n; stdin is not relayed' })
         .option('memory', { alias: 'm', type: 'string', description: 'Memory limit, e.g. 512m' })
         .option('cpus', { type: 'number', description: 'CPU limit, e.g. 0.5' })
         .option('cap-add', { type: 'string', description: 'A capability to add, e.g. NET_ADMIN, or ALL (repeatable)' })
@@ -277,7 +281,7 @@ export function runCommand(io: CliIO): CommandModule<GlobalArgs, RunArgs> {
         .option('use-aliases', { type: 'boolean', description: 'SERVICE: give the container the service\'s network aliases' })
         .option('build', { type: 'boolean', description: 'SERVICE: build its image before running' })
         .option('quiet-pull', { type: 'boolean', description: 'SERVICE: pull without progress output' })
-        .option('T', { type: 'boolean', description: 'SERVICE: no TTY (also --no-TTY; output is never a TTY yet, so this is the default)' })
+        .option('T', { type: 'boolean', description: 'SERVICE: no TTY (also --no-TTY; the default unless -t)' })
         .option('TTY', { type: 'boolean', hidden: true })
         .option('interactive', { alias: 'i', type: 'boolean', description: 'SERVICE: keep stdin open (not supported yet: stdin is not relayed to containers)' })
         .option('runtime', { type: 'string', choices: ['shim', 'runc'], default: 'shim', description: 'runc: the same OCI bundle under runc, in this process, without the engine' })
@@ -329,7 +333,10 @@ async function runInEngine(io: CliIO, args: RunArgs, command: string[], services
   // pull.js (and what it loads) only for a pull: most runs find their image.
   const pullThroughEngine: typeof import('./pull.js').pullThroughEngine = async (...pullArgs) => (await import('./pull.js')).pullThroughEngine(...pullArgs);
   if (pull === 'always') await pullThroughEngine(io, args.image, { quiet: true });
-  const create = (): Promise<{ Id: string }> => client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body: createBody(args, command) });
+  const body = createBody(args, command);
+  // As docker run -t: the container's terminal starts the size of ours (24x80 when we have none).
+  if (args.tty && io.stdout.isTTY && io.stdout.rows && io.stdout.columns) body.HostConfig = { ...body.HostConfig, ConsoleSize: [io.stdout.rows, io.stdout.columns] };
+  const create = (): Promise<{ Id: string }> => client.call<{ Id: string }>('POST', '/containers/create', { query: { name: args.name }, body });
   let created: { Id: string };
   try {
     created = await create();
@@ -382,6 +389,7 @@ export async function startAndFollow(io: CliIO, client: ApiClient, Id: string, a
 }
 
 async function runUnderRunc(io: CliIO, args: RunArgs, command: string[]): Promise<number> {
+  if (args.tty) throw new UsageError('-t with --runtime runc: a terminal for the main process needs the engine (runc would take this command\'s own terminal, or want a console socket); run without --runtime runc, or without -t');
   const [{ runImageOnce }, { engineRoot, openStore }] = await Promise.all([import('../image/run-once.js'), import('./image.js')]);
   const root = engineRoot(args, io);
   const store = await openStore(root);

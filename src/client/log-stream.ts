@@ -1,9 +1,9 @@
-// Reads a container's logs from the engine (Docker's multiplexed stream) and, when
-// following, rides out an engine restart: the connection drops, the engine comes back,
-// and reading resumes after the last entry seen.
+// Reads a container's logs from the engine (Docker's multiplexed stream, or the raw one
+// of a container with a terminal) and, when following, rides out an engine restart: the
+// connection drops, the engine comes back, and reading resumes after the last entry seen.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FrameDecoder, STDERR, type StreamId } from '../common/docker-stream.js';
+import { FrameDecoder, RAW_STREAM, STDERR, STDOUT, type StreamId } from '../common/docker-stream.js';
 import { ApiClient, EngineUnreachable } from './api-client.js';
 
 export interface LogLine {
@@ -39,7 +39,7 @@ export async function streamLogs(client: ApiClient, container: string, request: 
         query: { stdout: 1, stderr: 1, timestamps: 1, follow: request.follow ? 1 : 0, tail: last === undefined ? request.tail : undefined, since, until: request.until },
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      const decoder = new FrameDecoder((stream: StreamId, payload: Buffer) => {
+      const onEntry = (stream: StreamId, payload: Buffer): void => {
         const text = payload.toString('utf8');
         const space = text.indexOf(' ');
         const time = text.slice(0, space);
@@ -47,10 +47,14 @@ export async function streamLogs(client: ApiClient, container: string, request: 
         if (last !== undefined && time <= last) return;
         last = time;
         onLine({ stream: stream === STDERR ? 'stderr' : 'stdout', time, text: text.slice(space + 1) });
-      });
+      };
+      const decoder = res.headers['content-type'] === RAW_STREAM ? new RawLogDecoder(onEntry) : new FrameDecoder(onEntry);
       await new Promise<void>((resolve, reject) => {
         res.on('data', (chunk: Buffer) => decoder.push(chunk));
-        res.on('end', resolve);
+        res.on('end', () => {
+          if (decoder instanceof RawLogDecoder) decoder.end();
+          resolve();
+        });
         res.on('aborted', () => reject(new EngineUnreachable(client.socket, new Error('connection dropped'))));
         res.on('error', (err) => reject(new EngineUnreachable(client.socket, err)));
       });
@@ -74,6 +78,32 @@ export async function streamLogs(client: ApiClient, container: string, request: 
       await sleep(100);
     }
     if (last !== undefined) since = unixSeconds(last);
+  }
+}
+
+/**
+ * A terminal's log (raw, no frames): one stream, whose entries with timestamps=1 are
+ * `TIMESTAMP text` lines. An entry is cut at each newline; an unfinished one is passed
+ * on when the stream ends. (A line the engine split at 16 KiB reads as one entry with
+ * the next piece's timestamp inside it, as with Docker: raw output has no boundaries.)
+ */
+class RawLogDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onEntry: (stream: StreamId, payload: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    let data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    for (let newline = data.indexOf(0x0a); newline !== -1; newline = data.indexOf(0x0a)) {
+      this.onEntry(STDOUT, data.subarray(0, newline + 1));
+      data = data.subarray(newline + 1);
+    }
+    this.pending = data;
+  }
+
+  end(): void {
+    if (this.pending.length) this.onEntry(STDOUT, this.pending);
+    this.pending = Buffer.alloc(0);
   }
 }
 

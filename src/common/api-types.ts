@@ -97,6 +97,8 @@ export interface HostConfig {
   GroupAdd?: string[] | null;
   /** -1000..1000, for the container's processes. */
   OomScoreAdj?: number;
+  /** `[height, width]` of the main process's terminal (Tty only); absent or zeros: 24 x 80. */
+  ConsoleSize?: [number, number] | null;
 }
 
 export interface Ulimit {

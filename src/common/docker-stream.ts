@@ -1,7 +1,8 @@
 // Docker's multiplexed stream format, used by logs, attach and exec when the container
 // has no TTY: each frame is an 8-byte header (stream id, three zero bytes, big-endian
-// payload length) followed by the payload. Both the engine (writing) and the CLI
-// (reading) speak it, and so do docker, dockerode and testcontainers.
+// payload length) followed by the payload. With a TTY there is one stream and it goes
+// raw, with no headers; the Content-Type says which. Both the engine (writing) and the
+// CLI (reading) speak them, and so do docker, dockerode and testcontainers.
 
 export type StreamId = 0 | 1 | 2;
 export const STDIN: StreamId = 0;
@@ -10,6 +11,16 @@ export const STDERR: StreamId = 2;
 
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
+
+/** The Content-Type of logs, attach and exec output: raw for a process with a terminal. */
+export function outputContentType(tty: boolean): string {
+  return tty ? RAW_STREAM : MULTIPLEXED_STREAM;
+}
+
+/** A chunk of output as it goes on the wire: a frame, or as it is with a terminal. */
+export function encodeOutput<T extends Buffer | string>(tty: boolean, stream: StreamId, payload: T): T | Buffer {
+  return tty ? payload : encodeFrame(stream, payload);
+}
 
 export function encodeFrame(stream: StreamId, payload: Buffer | string): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload) : payload;

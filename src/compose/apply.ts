@@ -332,7 +332,7 @@ export function carryOver(body: ContainerCreateBody, anonymous: readonly MountVi
 export async function lastLogLines(client: ApiClient, id: string, n: number): Promise<string[]> {
   const lines: string[] = [];
   try {
-    await streamLogs(client, id, { follow: false, tail: String(n) }, (line) => lines.push(...line.text.replace(/\n$/, '').split('\n')));
+    await streamLogs(client, id, { follow: false, tail: String(n) }, (line) => lines.push(...line.text.replace(/\r?\n$/, '').split(/\r?\n/)));
   } catch {
     // The logs are a courtesy in an error message: none is better than a second error.
   }

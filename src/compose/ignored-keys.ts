@@ -23,6 +23,9 @@ export function ignoredServiceKeys(service: Service): string[] {
     return value !== undefined && !(Array.isArray(value) && value.length === 0);
   }).map(String);
   for (const opt of service.security_opt ?? []) if (!SECURITY_OPTS_IN_EFFECT.test(opt)) out.push(`security_opt: ${opt}`);
+  // No stdin is relayed: without a terminal the program reads EOF at once (under Docker it
+  // would wait); with one it waits for input nobody can type, as an unattached Docker's does.
+  if (service.stdin_open && !service.tty) out.push('stdin_open');
   const driver = service.logging?.driver;
   if (driver !== undefined && !LOG_DRIVERS.has(driver)) out.push(`logging.driver: ${driver}`);
   return out.sort();

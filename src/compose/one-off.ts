@@ -43,6 +43,8 @@ export interface OneOffChanges {
   user?: string | undefined;
   /** Split like a shell would; `''` clears the image's entrypoint. */
   entrypoint?: string | undefined;
+  /** -t: the command gets a terminal (a one-off has none otherwise, whatever the service's `tty`). */
+  tty?: boolean | undefined;
 }
 
 export interface OneOffRequest extends OneOffChanges {
@@ -112,6 +114,7 @@ export function oneOffService(project: Project, service: Service, changes: OneOf
     ...(changes.command.length ? { command: [...changes.command] } : {}),
     ...(changes.workdir ? { working_dir: changes.workdir } : {}),
     ...(changes.user ? { user: changes.user } : {}),
+    ...(changes.tty ? { tty: true } : {}),
   };
   if (changes.entrypoint !== undefined) {
     changed.entrypoint = changes.entrypoint === '' ? [] : read('--entrypoint', changes.entrypoint, splitCommand(changes.entrypoint));

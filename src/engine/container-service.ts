@@ -454,6 +454,17 @@ export class ContainerService {
     await this.options.runtime.kill(record.Id, name);
   }
 
+  /** The main process's terminal size (docker resize, which `docker run -t` sends from a terminal); without a terminal, nothing to do. */
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    const record = this.findLive(ref).record;
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0 || rows > 0xffff || cols > 0xffff) {
+      throw new UsageError(`resize needs h and w, the terminal's rows and columns (1 to 65535), not ${rows} x ${cols}`);
+    }
+    if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name.slice(1)} is not running`);
+    if (!record.Config.Tty) return;
+    await this.options.runtime.resize(record.Id, rows, cols);
+  }
+
   async restart(ref: string, options: { timeoutSeconds?: number; signal?: string } = {}): Promise<void> {
     const live = this.findLive(ref);
     await this.withLock(live, async () => {

@@ -159,6 +159,18 @@ export function containerSysctls(host: HostConfig): Record<string, string> | und
   return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
+/** HostConfig.ConsoleSize `[height, width]` of a Tty container (docker run -t sends the caller's); none or zeros: 24 x 80. */
+function consoleSize(config: ContainerConfig, host: HostConfig): { rows: number; cols: number } | undefined {
+  const size = host.ConsoleSize;
+  if (size === undefined || size === null) return undefined;
+  const valid = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffff;
+  if (!Array.isArray(size) || size.length !== 2 || !valid(size[0]) || !valid(size[1])) {
+    throw new UsageError(`console size ${JSON.stringify(size)} is not [height, width] in characters (0 to 65535)`);
+  }
+  const [rows, cols] = size;
+  return config.Tty && rows > 0 && cols > 0 ? { rows, cols } : undefined;
+}
+
 function checkProcessSettings(host: HostConfig): void {
   if (host.ShmSize !== undefined && (!Number.isSafeInteger(host.ShmSize) || host.ShmSize < 0)) {
     throw new UsageError(`shm size ${host.ShmSize} is not a size in bytes (0 or absent: 64 MiB)`);
@@ -204,7 +216,7 @@ export function validateContainerRequest(config: ContainerConfig, host: HostConf
   }
   containerMounts(host);
   checkProcessSettings(host);
-  if (config.Tty) throw new UsageError('a TTY for the main process (-t) is not supported by this engine yet; use "exec -it" for a shell');
+  consoleSize(config, host);
   if (host.RestartPolicy) validateRestartPolicy(host.RestartPolicy);
   const policy = host.RestartPolicy?.Name ?? '';
   if (host.AutoRemove && policy !== '' && policy !== 'no') {
@@ -267,5 +279,10 @@ export async function runtimeSpec(options: { id: string; rootfs: string; config:
   if (sysctls) spec.sysctls = sysctls;
   if (host.ShmSize) spec.shmSizeBytes = host.ShmSize;
   if (host.OomScoreAdj !== undefined) spec.oomScoreAdj = host.OomScoreAdj;
+  if (config.Tty) {
+    spec.terminal = true;
+    const size = consoleSize(config, host);
+    if (size) spec.consoleSize = size;
+  }
   return spec;
 }

@@ -46,6 +46,10 @@ export interface ContainerSpec {
   /** Written under /proc/sys inside the container's namespaces before it runs. */
   sysctls?: Record<string, string>;
   oomScoreAdj?: number;
+  /** pid 1 gets a terminal (Docker's Tty): its stdin, stdout and stderr, logged as stdout. */
+  terminal?: boolean;
+  /** The terminal's size; 24 x 80 when absent. */
+  consoleSize?: { rows: number; cols: number };
 }
 
 /** One resource limit; `RLIM_INFINITY` for unlimited. */
@@ -106,6 +110,7 @@ export interface OciSpec {
   ociVersion: string;
   process: {
     terminal: boolean;
+    consoleSize?: { height: number; width: number };
     user: { uid: number; gid: number; additionalGids?: number[] };
     args: string[];
     env: string[];
@@ -283,7 +288,7 @@ export function buildRuntimeSpec(spec: ContainerSpec): OciSpec {
   const out: OciSpec = {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: spec.terminal ?? false,
       user,
       args: [...spec.args],
       env,
@@ -307,6 +312,7 @@ export function buildRuntimeSpec(spec: ContainerSpec): OciSpec {
   }
   if (spec.rlimits?.length) out.process.rlimits = spec.rlimits.map((r) => ({ ...r }));
   if (spec.oomScoreAdj !== undefined) out.process.oomScoreAdj = spec.oomScoreAdj;
+  if (spec.terminal && spec.consoleSize) out.process.consoleSize = { height: spec.consoleSize.rows, width: spec.consoleSize.cols };
   if (spec.sysctls && Object.keys(spec.sysctls).length) out.linux.sysctl = { ...spec.sysctls };
   if (spec.cgroupsPath !== undefined) out.linux.cgroupsPath = spec.cgroupsPath;
   out.linux.resources = resources(spec);

@@ -151,6 +151,11 @@ export class ShimRuntime {
     return this.logPathOf?.(id) ?? join(this.stateDir(id), 'log.json');
   }
 
+  /** Where {@link resize} writes the size the shim gives the main process's terminal. */
+  private consoleSizePath(id: string): string {
+    return join(this.stateDir(id), 'console-size');
+  }
+
   /**
    * Adds interfaces to the network namespace bound at `netns` (made there when `create`),
    * over rtnetlink in one shim process; all or nothing.
@@ -180,6 +185,7 @@ export class ShimRuntime {
     await mkdir(this.stateDir(id), { recursive: true });
     const r = await runProcess(this.shimPath, [
       'run', '--bundle', bundleDir, '--id', id, '--state', this.statePath(id), '--log', this.logPath(id),
+      '--console-size', this.consoleSizePath(id),
     ]);
     if (r.code !== 0) {
       const message = r.stderr.trim().replace(/^stack-shim: /, '') || `stack-shim exited with ${r.code ?? r.signal}`;
@@ -271,6 +277,15 @@ export class ShimRuntime {
     }
   }
 
+  /**
+   * Resizes the terminal of a container started with one (process.terminal): the shim
+   * reads the file on SIGWINCH, and the kernel tells the terminal's foreground processes.
+   */
+  async resize(id: string, rows: number, cols: number): Promise<void> {
+    await writeFile(this.consoleSizePath(id), `${rows} ${cols}\n`);
+    await this.kill(id, 'SIGWINCH');
+  }
+
   /** Freezes (pause) or thaws (unpause) every process of a running container. */
   async freeze(id: string, frozen: boolean): Promise<void> {
     await setFrozen((await this.state(id)).cgroups, frozen);
@@ -334,8 +349,11 @@ export class ShimRuntime {
       if (at >= 0) env[at] = entry;
       else env.push(entry);
     }
+    const { consoleSize: _mainTerminalSize, ...mainProcess } = config.process;
     const processSpec: OciSpec['process'] = {
-      ...config.process,
+      ...mainProcess,
+      // The terminal of an exec is the -t of exec (the shim's flag), not the main process's.
+      terminal: false,
       args: [...request.args],
       env,
       cwd: request.cwd ?? config.process.cwd,

@@ -467,3 +467,48 @@ services:
   t.same(await running(), [], 'the stubborn container was killed');
   await assertProjectGone(t, h, p);
 });
+
+t.test('tty: true keeps a shell up (without it sh ends at once); logs and a one-off\'s -t read the terminal', { skip, timeout: 120_000 }, async (t) => {
+  const h = await makeEngineHarness('up-tty');
+  const p = projectDir(h, 'up-tty');
+  t.teardown(async () => {
+    await p.stack('down', '-v', '-t', '0').catch(() => undefined);
+    await h.cleanup();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  p.write(`name: tty
+services:
+  shell:
+    image: busybox:test
+    tty: true
+    command: sh
+  greeter:
+    image: busybox:test
+    tty: true
+    stdin_open: true
+    command: ["sh", "-c", "echo hello from $$(tty); exec sh"]
+  notty:
+    image: busybox:test
+    stdin_open: true
+    command: sh
+`);
+  const up = await p.stack('up', '-d');
+  t.equal(up.code, 0, up.stderr);
+  t.match(up.stderr, 'service notty: stdin_open is not supported by stack yet and ignored', 'stdin is not relayed: said where it changes what runs');
+  t.notMatch(up.stderr, 'service greeter:', 'with a terminal the shell waits for input as under Docker: nothing to warn of');
+  const state = async (): Promise<string[]> => (await containers(h, 'tty')).map((c) => `${c.Names[0]!.slice(1)} ${c.State}`).sort();
+  for (let i = 0; i < 100 && !(await state()).includes('tty-notty-1 exited'); i++) await sleep(50);
+  t.same(await state(), ['tty-greeter-1 running', 'tty-notty-1 exited', 'tty-shell-1 running'], 'the shells on a terminal wait at their prompt; the one without reads EOF and ends');
+
+  let logs = await p.stack('logs', 'greeter', 'shell');
+  for (let i = 0; i < 100 && !/built-in shell/.test(logs.stdout); i++) logs = (await sleep(50), await p.stack('logs', 'greeter', 'shell'));
+  t.equal(logs.code, 0, logs.stderr);
+  t.match(logs.stdout, /^tty-greeter-1 +\| hello from \/dev\/pts\/0\n/m, 'the terminal\'s output, its \\r\\n one line end');
+  t.match(logs.stdout, /^tty-shell-1 +\| BusyBox .* built-in shell \(ash\)\n/m);
+
+  const oneOff = await p.stack('run', '--rm', '-t', 'shell', 'tty');
+  t.same([oneOff.code, oneOff.stdout], [0, '/dev/pts/0\r\n'], `run -t: the one-off gets a terminal: ${oneOff.stderr}`);
+  const plain = await p.stack('run', '--rm', 'shell', 'tty');
+  t.same([plain.code, plain.stdout], [1, 'not a tty\n'], 'a one-off gets none without -t, whatever the service says (as Compose with -T)');
+  await assertProjectGone(t, h, p);
+});

@@ -312,7 +312,8 @@ if (reason) {
       [(c) => { Object.assign(c.mounts[0] ?? {}, { destination: 'proc' }); }, 'config.json: mounts[0].destination: proc is not an absolute path'],
       [(c) => { c.linux.namespaces.push({ type: 'user' }); }, 'config.json: linux.namespaces[5]: the user namespace is not supported yet'],
       [(c) => { c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'uts'); c.hostname = 'x'; }, 'config.json: hostname x needs a uts namespace in linux.namespaces'],
-      [(c) => { c.process.terminal = true; }, 'config.json: process.terminal: a terminal is not supported yet'],
+      [(c) => { c.process.terminal = 'yes' as unknown as boolean; }, 'config.json: process.terminal: expected true or false'],
+      [(c) => { c.process.terminal = true; c.process.consoleSize = { height: 70000, width: 80 }; }, 'config.json: process.consoleSize.height: 70000 is out of range'],
     ];
     for (const [edit, message] of cases) {
       const id = h.newId();

@@ -1,13 +1,15 @@
-// exec with a terminal: a real pty on our side (python3's pty module) drives
+// Terminals. exec: a real pty on our side (python3's pty module) drives
 // `stack-shim exec -t`, and the Node API's tty option with pipes; the process must see
-// /dev/pts/N of its container as its controlling terminal, with the size set.
+// /dev/pts/N of its container as its controlling terminal, with the size set. The main
+// process (process.terminal): /dev/pts/0 of the container's own devpts, its output in
+// the log as stdout.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DEFAULT_SHIM_PATH } from '../../src/runtime/shim-runtime.js';
-import { makeHarness, skipReason, type Harness } from './fixtures.js';
+import { leftoverCgroups, makeHarness, skipReason, waitUntil, type Harness } from './fixtures.js';
 
 const reason = skipReason() ?? (spawnSync('python3', ['-c', 'import pty']).status === 0 ? undefined : 'tty tests need python3');
 if (reason) {
@@ -119,5 +121,51 @@ if (reason) {
   t.test('exec -t into a stopped container is refused', async (t) => {
     const { id } = await h.runToExit({ args: ['true'] });
     await t.rejects(h.runtime.exec(id, { args: ['sh'], tty: true }), { message: `cannot exec in container ${id}: it is stopped` });
+  });
+
+  t.test('process.terminal: pid 1 on /dev/pts/0 of its own devpts, 24x80, all output logged as stdout, exit code kept', async (t) => {
+    const script = 'tty; stty size; [ -t 0 ] && [ -t 1 ] && echo stdio-is-the-terminal; ls -l /dev/console | cut -c1; echo on-stderr >&2; exit 7';
+    const r = await h.runToExit({ args: ['sh', '-c', script], terminal: true });
+    t.equal(r.state.exitCode, 7);
+    t.equal(r.state.error, null);
+    t.same(r.logs.map((l) => l.log), ['/dev/pts/0\r\n', '24 80\r\n', 'stdio-is-the-terminal\r\n', 'c\r\n', 'on-stderr\r\n'], 'a terminal has one stream, lines end in \\r\\n');
+    t.ok(r.logs.every((l) => l.stream === 'stdout'), 'logged as stdout, as Docker does');
+    const hostPts = readFileSync('/proc/self/mountinfo', 'utf8');
+    await h.runtime.delete(r.id);
+    t.same(leftoverCgroups(r.id), [], 'no cgroups left');
+    t.notOk(hostPts.includes(`${h.rootfs}/dev`), 'the container\'s /dev and /dev/console stayed in its mount namespace');
+  });
+
+  t.test('process.terminal: consoleSize, a user\'s own terminal, and init as pid 1', async (t) => {
+    const sized = await h.runToExit({ args: ['sh', '-c', 'stty size; id -u; stat -c %u $(tty)'], terminal: true, consoleSize: { rows: 50, cols: 132 }, user: { uid: 1000, gid: 1000 } });
+    t.same(sized.logs.map((l) => l.log), ['50 132\r\n', '1000\r\n', '1000\r\n']);
+    const withInit = await h.runToExit({ args: ['sh', '-c', 'tty; exit 3'], terminal: true, init: true });
+    t.same(withInit.logs.map((l) => l.log), ['/dev/pts/0\r\n']);
+    t.equal(withInit.state.exitCode, 3);
+  });
+
+  t.test('process.terminal: a shell stays up on it (without one it ends at once), and exec sees it', async (t) => {
+    const plain = await h.runToExit({ args: ['sh'] });
+    t.equal(plain.state.exitCode, 0, 'without a terminal sh reads EOF and exits');
+    const id = h.newId();
+    await h.runtime.start(id, await h.bundle(id, { args: ['sh'], terminal: true }));
+    t.ok(await waitUntil(async () => (await h.runtime.logs(id)).some((l) => l.log.includes('BusyBox')), 5000), 'the shell\'s banner reached the log');
+    t.equal((await h.runtime.state(id)).status, 'running', 'sh is still waiting at its prompt');
+    const inside = await h.runtime.exec(id, { args: ['sh', '-c', 'tty; ls /dev/pts | sort | tr "\\n" " "'] });
+    t.equal(inside.stdout, 'not a tty\n0 ptmx ', 'an exec without -t has no terminal; pid 1\'s is pts 0');
+    const stopped = await h.runtime.stop(id, { graceMs: 100 });
+    t.equal(stopped.exitCode, 137, 'sh as pid 1 ignores SIGTERM, as under Docker: killed after the grace');
+    t.match((await h.runtime.logs(id)).at(-1)?.log ?? '', /# /, 'the unfinished prompt is logged at the end');
+  });
+
+  t.test('process.terminal: resize writes the size file and the shim sizes the terminal on SIGWINCH', async (t) => {
+    const id = h.newId();
+    const script = 'stty size; trap "stty size; exit 4" WINCH; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done';
+    await h.runtime.start(id, await h.bundle(id, { args: ['sh', '-c', script], terminal: true }));
+    t.ok(await waitUntil(async () => (await h.runtime.logs(id)).length > 0, 5000), 'the first size is logged');
+    await h.runtime.resize(id, 45, 160);
+    const state = await h.runtime.waitForExit(id, 10_000);
+    t.same((await h.runtime.logs(id)).map((l) => l.log), ['24 80\r\n', '45 160\r\n'], 'the kernel told the foreground process of the new size');
+    t.equal(state.exitCode, 4);
   });
 }

@@ -1,8 +1,10 @@
 /* The container's first process, from clone to exec (and the tail of that path for
  * processes exec'd in later). Order matters and follows the OCI runtime spec as runc
  * implements it (the process has already entered its v1 cgroups):
- *   stdio, signals reset -> hostname, loopback -> mounts, /dev -> pivot_root ->
- *   sysctls -> read-only and masked paths -> rlimits -> drop the bounding set (needs
+ *   stdio, signals reset, new session -> hostname, loopback -> mounts, /dev ->
+ *   pivot_root -> terminal (process.terminal: a pair of the container's own devpts,
+ *   so after pivot_root; before the user switch, which would forbid binding
+ *   /dev/console) -> sysctls -> read-only and masked paths -> rlimits -> drop the bounding set (needs
  *   CAP_SETPCAP, so before the user switch) -> groups, gid, uid (keeping caps across
  *   setuid) -> capset and ambient -> cwd (as the user, so permissions apply) ->
  *   no_new_privs -> wait until placed in v2 cgroups -> fork off the program when pid 1
@@ -11,6 +13,7 @@
 #include "report.h"
 #include "rootfs.h"
 #include "title.h"
+#include "tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -341,6 +344,7 @@ int container_init(const struct spec *s, const struct container_stdio *stdio)
 	if (make_propagation_private(s->rootfs_propagation) < 0 ||
 	    mount_rootfs(s) < 0 ||
 	    pivot_into(s->root_path) < 0 ||
+	    (s->terminal && tty_attach_console(stdio->console, s->console_rows, s->console_cols, s->uid) < 0) ||
 	    apply_sysctls(s) < 0 ||
 	    apply_readonly_paths(s) < 0 ||
 	    apply_masked_paths(s) < 0 ||

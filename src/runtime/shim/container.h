@@ -8,6 +8,9 @@ struct container_stdio {
 	int in, out, err;
 	/* Readable (one byte) once the shim has placed us in our cgroups. */
 	int release;
+	/* With process.terminal: where the terminal's master goes (tty_attach_console);
+	 * in, out and err are then replaced by the terminal. -1 otherwise. */
+	int console;
 };
 
 /* Runs inside the new namespaces. Returns only on failure, with last_error() set;

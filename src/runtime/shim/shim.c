@@ -1,6 +1,6 @@
 /* stack-shim: runs one OCI bundle as a container and stays its parent.
  *
- *   stack-shim run --bundle DIR --id ID --state FILE --log FILE
+ *   stack-shim run --bundle DIR --id ID --state FILE --log FILE [--console-size FILE]
  *   stack-shim exec --state FILE --process FILE
  *   stack-shim delete --state FILE [--force] [--unmount DIR]
  *   stack-shim net-attach < JSON,  stack-shim net-detach < JSON
@@ -39,6 +39,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -49,11 +50,13 @@ static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUS
 
 struct run_options {
 	const char *bundle, *id, *state_path, *log_path;
+	/* With process.terminal: "ROWS COLS" to size the terminal to on SIGWINCH. */
+	const char *console_size_path;
 };
 
 static void usage(void)
 {
-	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE\n"
+	fputs("usage: stack-shim run --bundle DIR --id ID --state FILE --log FILE [--console-size FILE]\n"
 	      "       stack-shim exec --state FILE --process FILE [-t [--rows N --cols N] [--size-file FILE]]\n"
 	      "       stack-shim delete --state FILE [--force] [--unmount DIR]\n"
 	      "       stack-shim net-attach < JSON\n"
@@ -125,8 +128,9 @@ static void record_exit(struct shim_state *st, int status)
 	}
 }
 
-/* Relays output and signals until pid 1 has exited and its pipes have drained. */
-static void supervise(struct shim_state *st, int sfd, struct relay relays[2], int log_fd)
+/* Relays output and signals until pid 1 has exited and its pipes have drained. With a
+ * terminal (relays[0] its master), SIGWINCH resizes it from console_size_path instead. */
+static void supervise(struct shim_state *st, int sfd, struct relay relays[2], int log_fd, int terminal, const char *console_size_path)
 {
 	struct timespec exited_at = { 0, 0 };
 
@@ -169,6 +173,10 @@ static void supervise(struct shim_state *st, int sfd, struct relay relays[2], in
 							record_exit(st, status);
 							clock_gettime(CLOCK_MONOTONIC, &exited_at);
 						}
+				} else if (si.ssi_signo == SIGWINCH && terminal && console_size_path) {
+					/* A bad size file leaves the size as it was; the engine checked what it wrote. */
+					if (relays[0].fd >= 0)
+						tty_resize_from_file(relays[0].fd, console_size_path);
 				} else if (!st->exited) {
 					kill(st->pid, (int)si.ssi_signo);
 				}
@@ -243,6 +251,20 @@ static int make_pipe(int fds[2], const char *what)
 	return 0;
 }
 
+static void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The container's pid 1 sends its terminal's master over this (tty_attach_console). */
+static int make_console_socket(int fds[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+		return fail("socketpair", "terminal", errno);
+	return 0;
+}
+
 /* The daemonized supervisor: everything from reading the bundle to recording the exit. */
 static void run_supervisor(const struct run_options *o, int ready_fd)
 {
@@ -253,7 +275,8 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	int home_netns = -1, attached = 0;
 	struct shim_state st;
 	char cgroup_name[160], message[64];
-	int out_pipe[2], err_pipe[2], sync_pipe[2], exec_pipe[2], null_fd, log_fd, sfd;
+	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, console[2] = { -1, -1 };
+	int sync_pipe[2], exec_pipe[2], null_fd, log_fd, sfd, master = -1;
 	sigset_t signals;
 	pid_t pid;
 	ssize_t n;
@@ -292,13 +315,15 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		fail("open log", o->log_path, errno);
 		goto failed_cgroups;
 	}
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null_fd < 0) {
 		fail("open stdin", "/dev/null", errno);
 		goto failed_cgroups;
 	}
-	if (make_pipe(out_pipe, "stdout") < 0 || make_pipe(err_pipe, "stderr") < 0 ||
-	    make_pipe(sync_pipe, "sync") < 0 || make_pipe(exec_pipe, "exec status") < 0)
+	/* With a terminal, pid 1's stdio is the terminal and its output comes on the master. */
+	if (spec.terminal ? make_console_socket(console) < 0 : make_pipe(out_pipe, "stdout") < 0 || make_pipe(err_pipe, "stderr") < 0)
+		goto failed_cgroups;
+	if (make_pipe(sync_pipe, "sync") < 0 || make_pipe(exec_pipe, "exec status") < 0)
 		goto failed_cgroups;
 
 	/* Blocked before clone so no signal sent meanwhile is lost; read from a signalfd. */
@@ -340,10 +365,12 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		goto failed_cgroups;
 	}
 	if (pid == 0) {
-		struct container_stdio stdio = { null_fd, out_pipe[1], err_pipe[1], sync_pipe[0] };
+		struct container_stdio stdio = { null_fd, spec.terminal ? null_fd : out_pipe[1], spec.terminal ? null_fd : err_pipe[1],
+						 sync_pipe[0], console[1] };
 
 		close(sync_pipe[1]);
 		close(exec_pipe[0]);
+		close_if_open(console[0]);
 		/* First thing, before any setup: what the container does is charged to it. */
 		if (cgroups_enter_v1(&cg) == 0)
 			container_init(&spec, &stdio);
@@ -351,8 +378,9 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 		_exit(127);
 	}
 	st.pid = pid;
-	close(out_pipe[1]);
-	close(err_pipe[1]);
+	close_if_open(out_pipe[1]);
+	close_if_open(err_pipe[1]);
+	close_if_open(console[1]);
 	close(sync_pipe[0]);
 	close(exec_pipe[1]);
 	close(null_fd);
@@ -395,6 +423,16 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 			goto failed_cgroups;
 		}
 	}
+	/* Sent before exec, so it is waiting in the socket now that exec succeeded. */
+	if (spec.terminal) {
+		master = tty_receive_master(console[0]);
+		close(console[0]);
+		if (master < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			goto failed_cgroups;
+		}
+	}
 	st.status = "running";
 	timestamp_now(st.started_at);
 	if (write_state(o->state_path, &st) < 0) {
@@ -407,9 +445,11 @@ static void run_supervisor(const struct run_options *o, int ready_fd)
 	if (home_netns >= 0)
 		close(home_netns);
 
-	relays[0] = (struct relay){ .fd = out_pipe[0], .stream = { .name = "stdout" } };
+	/* A terminal has one output, logged as stdout as Docker does; EIO on it (every
+	 * slave closed) ends it as EOF ends a pipe. */
+	relays[0] = (struct relay){ .fd = spec.terminal ? master : out_pipe[0], .stream = { .name = "stdout" } };
 	relays[1] = (struct relay){ .fd = err_pipe[0], .stream = { .name = "stderr" } };
-	supervise(&st, sfd, relays, log_fd);
+	supervise(&st, sfd, relays, log_fd, spec.terminal, o->console_size_path);
 	st.oom_killed = cgroups_oom_kills(&cg) > 0;
 	st.status = "stopped";
 	timestamp_now(st.finished_at);
@@ -458,7 +498,8 @@ static int command_run(int argc, char **argv)
 		const char **slot = strcmp(argv[i], "--bundle") == 0 ? &o.bundle :
 				    strcmp(argv[i], "--id") == 0     ? &o.id :
 				    strcmp(argv[i], "--state") == 0  ? &o.state_path :
-				    strcmp(argv[i], "--log") == 0    ? &o.log_path : NULL;
+				    strcmp(argv[i], "--log") == 0    ? &o.log_path :
+				    strcmp(argv[i], "--console-size") == 0 ? &o.console_size_path : NULL;
 
 		if (!slot || i + 1 == argc)
 			usage();
@@ -481,6 +522,8 @@ static int command_run(int argc, char **argv)
 	}
 	o.state_path = absolute(o.state_path, "state");
 	o.log_path = absolute(o.log_path, "log");
+	if (o.console_size_path)
+		o.console_size_path = absolute(o.console_size_path, "console size");
 
 	if (pipe2(ready, O_CLOEXEC) < 0) {
 		perror("stack-shim: pipe");

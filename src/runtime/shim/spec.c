@@ -179,6 +179,24 @@ static int get_strings(const cJSON *obj, const char *key, const char *path, char
 	return 0;
 }
 
+static int read_console_size(const cJSON *process, struct spec *s)
+{
+	const cJSON *size;
+	int64_t rows, cols;
+	int has_rows, has_cols;
+
+	if (get_object(process, "consoleSize", "process.consoleSize", &size) < 0)
+		return -1;
+	if (!size)
+		return 0;
+	if (get_int(size, "height", "process.consoleSize.height", 0, 0xffff, &rows, &has_rows) < 0 ||
+	    get_int(size, "width", "process.consoleSize.width", 0, 0xffff, &cols, &has_cols) < 0)
+		return -1;
+	s->console_rows = has_rows ? (unsigned short)rows : 0;
+	s->console_cols = has_cols ? (unsigned short)cols : 0;
+	return 0;
+}
+
 static int read_process(const cJSON *process, struct spec *s)
 {
 	const cJSON *user, *caps, *rlimits, *item;
@@ -188,10 +206,8 @@ static int read_process(const cJSON *process, struct spec *s)
 
 	if (!process)
 		return failf("config.json", 0, "process is required");
-	if (get_bool(process, "terminal", "process.terminal", &s->terminal) < 0)
+	if (get_bool(process, "terminal", "process.terminal", &s->terminal) < 0 || read_console_size(process, s) < 0)
 		return -1;
-	if (s->terminal)
-		return failf("config.json", 0, "process.terminal: a terminal is not supported yet");
 	if (get_strings(process, "args", "process.args", &s->args, NULL) < 0 ||
 	    get_strings(process, "env", "process.env", &s->env, NULL) < 0 ||
 	    get_string(process, "cwd", "process.cwd", 1, &s->cwd) < 0)

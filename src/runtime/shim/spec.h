@@ -62,7 +62,10 @@ struct spec {
 	char **args; /* NULL-terminated */
 	char **env;  /* NULL-terminated */
 	char *cwd;
+	/* process.terminal: pid 1 gets a terminal of the container's devpts, sized
+	 * process.consoleSize (0 when absent: the default size). */
 	int terminal;
+	unsigned short console_rows, console_cols;
 	uid_t uid;
 	gid_t gid;
 	gid_t *additional_gids;

@@ -1,4 +1,5 @@
-/* Pty pairs for `exec -t` and the relay between the master and the caller's stdio. */
+/* Pty pairs for `exec -t` and the relay between the master and the caller's stdio, and
+ * the terminal of a container's pid 1 (process.terminal), whose master the supervisor keeps. */
 #include "fdio.h"
 #include "tty.h"
 #include "report.h"
@@ -10,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -29,18 +33,14 @@ int tty_set_size_file(const char *path)
 	return size_fd < 0 ? fail("tty", path, errno) : 0;
 }
 
-/* The size to give the container's terminal: the caller's own terminal when stdin is
- * one, else the last "ROWS COLS" written to the size file (how a program without a
- * terminal, such as the engine, resizes: write the file, then send SIGWINCH). */
-static int wanted_size(struct winsize *ws)
+/* The last "ROWS COLS" written to a size file. */
+static int read_size_file(int fd, struct winsize *ws)
 {
 	char text[64];
 	unsigned rows, cols;
 	ssize_t n;
 
-	if (isatty(0))
-		return ioctl(0, TIOCGWINSZ, ws);
-	if (size_fd < 0 || (n = pread(size_fd, text, sizeof text - 1, 0)) <= 0)
+	if (fd < 0 || (n = pread(fd, text, sizeof text - 1, 0)) <= 0)
 		return -1;
 	text[n] = '\0';
 	if (sscanf(text, "%u %u", &rows, &cols) != 2 || rows == 0 || cols == 0 || rows > 0xffff || cols > 0xffff)
@@ -48,6 +48,33 @@ static int wanted_size(struct winsize *ws)
 	memset(ws, 0, sizeof *ws);
 	ws->ws_row = (unsigned short)rows;
 	ws->ws_col = (unsigned short)cols;
+	return 0;
+}
+
+/* The size to give the container's terminal: the caller's own terminal when stdin is
+ * one, else the size file (how a program without a terminal, such as the engine,
+ * resizes: write the file, then send SIGWINCH). */
+static int wanted_size(struct winsize *ws)
+{
+	if (isatty(0))
+		return ioctl(0, TIOCGWINSZ, ws);
+	return read_size_file(size_fd, ws);
+}
+
+int tty_resize_from_file(int master, const char *path)
+{
+	struct winsize ws;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return fail("resize", path, errno);
+	rc = read_size_file(fd, &ws);
+	close(fd);
+	if (rc < 0)
+		return failf("resize", 0, "%s: expected \"ROWS COLS\"", path);
+	/* The kernel sends SIGWINCH to the terminal's foreground process group. */
+	if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+		return fail("resize", "set the window size", errno);
 	return 0;
 }
 
@@ -78,7 +105,8 @@ int tty_become_controlling(const struct tty_pair *tty)
 {
 	int slave;
 
-	if (setsid() < 0)
+	/* The container's pid 1 leads its session already (and setsid would fail there). */
+	if (getsid(0) != getpid() && setsid() < 0)
 		return fail("tty", "setsid", errno);
 	slave = open(tty->slave_path, O_RDWR);
 	if (slave < 0)
@@ -93,6 +121,82 @@ int tty_become_controlling(const struct tty_pair *tty)
 	return 0;
 }
 
+/* As runc does with its console socket: the pair is made inside the container so the
+ * slave is /dev/pts/N of the container's own devpts, and only the master leaves. */
+static int send_master(int console_socket, int master)
+{
+	char byte = 'm';
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+	struct cmsghdr *cmsg;
+
+	memset(control.buf, 0, sizeof control.buf);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+	while (sendmsg(console_socket, &msg, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return fail("terminal", "send the master to the shim", errno);
+	return 0;
+}
+
+/* Programs that write to /dev/console (inits, some daemons) reach the same terminal,
+ * as under runc and Docker. */
+static int bind_console(const char *slave_path)
+{
+	int fd = open("/dev/console", O_RDONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return fail("terminal", "create /dev/console", errno);
+	close(fd);
+	if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		return failf("terminal", errno, "bind %s onto /dev/console", slave_path);
+	return 0;
+}
+
+int tty_attach_console(int console_socket, unsigned short rows, unsigned short cols, uid_t uid)
+{
+	struct tty_pair tty = { -1, "" };
+
+	if (tty_open(&tty, rows ? rows : TTY_DEFAULT_ROWS, cols ? cols : TTY_DEFAULT_COLS) < 0 ||
+	    bind_console(tty.slave_path) < 0 ||
+	    send_master(console_socket, tty.master) < 0 ||
+	    tty_become_controlling(&tty) < 0)
+		return -1;
+	/* The process may run as another user; its terminal is its own, as runc makes it. */
+	if (fchown(0, uid, (gid_t)-1) < 0)
+		return failf("terminal", errno, "chown %s to uid %u", tty.slave_path, (unsigned)uid);
+	return 0;
+}
+
+int tty_receive_master(int console_socket)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+	struct cmsghdr *cmsg;
+	ssize_t n;
+	int master;
+
+	while ((n = recvmsg(console_socket, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			return fail("terminal", "receive the master from the container", errno);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (n != 1 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+		return fail("terminal", "the container sent no terminal master", EPROTO);
+	memcpy(&master, CMSG_DATA(cmsg), sizeof(int));
+	return master;
+}
 
 int tty_relay(const struct tty_pair *tty, pid_t child)
 {
