@@ -9,13 +9,13 @@ import { basename, isAbsolute, relative, sep } from 'node:path';
 import type { ApiClient } from '../client/api-client.js';
 import type { EmitEvent } from '../compose/events.js';
 import type { LoadedProject } from '../compose/load.js';
-import type { ServiceHook } from '../compose/model.js';
 import type { UpRequest } from '../compose/up.js';
 import { ChangeBatcher, type ChangeBatcherOptions } from './change-batcher.js';
 import { chokidarChangeSource, type ChangeSource, type ChangeSubscription, type FileChange } from './change-source.js';
 import { execHook, rebuildService, restartService, syncService, type UpdateContext } from './service-updates.js';
 import { walkTree, type SyncMapping } from './sync-archive.js';
-import { isSyncAction, type WatchPlan, type WatchTarget } from './watch-plan.js';
+import { isSyncAction, type WatchPlan } from './watch-plan.js';
+import { sortBatch, syncMapping } from './batch-work.js';
 
 export interface WatchSessionOptions {
   emit: EmitEvent;
@@ -25,14 +25,6 @@ export interface WatchSessionOptions {
   upRequest?: Omit<UpRequest, 'emit'>;
   /** After a rebuild, remove the image it replaced (watch --prune, on by default as in Compose). */
   prune?: boolean;
-}
-
-/** What one batch asks of one service. */
-interface ServiceWork {
-  rebuildFiles: string[];
-  syncs: SyncMapping[];
-  restart: boolean;
-  hooks: Set<ServiceHook>;
 }
 
 /** Files an initial sync leaves out as Compose does: the Dockerfile and stack files are not the app's. */
@@ -46,7 +38,7 @@ export class WatchSession {
   private readonly abort = new AbortController();
   private readonly ctx: UpdateContext;
 
-  private constructor(private readonly client: ApiClient, private readonly loaded: LoadedProject, private readonly plan: WatchPlan, private readonly options: WatchSessionOptions) {
+  private constructor(client: ApiClient, loaded: LoadedProject, private readonly plan: WatchPlan, private readonly options: WatchSessionOptions) {
     this.batcher = new ChangeBatcher((paths) => this.enqueue(() => this.handleBatch(paths)), options.batching);
     const workingDir = loaded.project.workingDir;
     this.ctx = {
@@ -107,20 +99,7 @@ export class WatchSession {
   }
 
   private async handleBatch(paths: readonly string[]): Promise<void> {
-    if (this.stopped) return;
-    const work = new Map<string, ServiceWork>(this.plan.services.map((s) => [s, { rebuildFiles: [], syncs: [], restart: false, hooks: new Set() }]));
-    for (const path of paths) {
-      for (const target of this.plan.targets) {
-        if (!target.filter.matches(path)) continue;
-        const w = work.get(target.service)!;
-        const { action } = target.rule;
-        if (action === 'rebuild') w.rebuildFiles.push(this.ctx.display(path));
-        if (isSyncAction(action)) w.syncs.push(syncMapping(target, target.filter.relativePath(path)!));
-        if (action === 'restart' || action === 'sync+restart') w.restart = true;
-        if (action === 'sync+exec' && target.rule.exec) w.hooks.add(target.rule.exec);
-      }
-    }
-    for (const [service, w] of work) {
+    for (const [service, w] of sortBatch(this.plan, paths, this.ctx.display)) {
       if (this.stopped) return;
       await this.attempt(service, async () => {
         if (w.rebuildFiles.length > 0) {
@@ -164,13 +143,4 @@ export class WatchSession {
       this.options.emit({ type: 'watch-error', service, message: (err as Error).message });
     }
   }
-}
-
-function syncMapping(target: WatchTarget, rel: string): SyncMapping {
-  return {
-    rulePath: target.rule.path,
-    target: target.rule.target!,
-    rel,
-    accepts: (path, isDirectory) => (isDirectory ? !target.filter.skipsDirectory(path) : target.filter.matches(path)),
-  };
 }
