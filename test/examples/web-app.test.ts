@@ -2,7 +2,8 @@
 // Debian's busybox package on the cached Debian base (cached afterwards as a docker-archive,
 // keyed by what goes into the image), `stack up --watch` on a copy of the example, the page
 // and the CGI script fetched from the published 127.0.0.1 port, each edited on the host and
-// fetched again until the new text shows; then Ctrl-C stops it all.
+// fetched again until the new text shows, a changed httpd.conf read after the restart its
+// rule asks for; then Ctrl-C stops it all.
 import t from 'tap';
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,11 +29,15 @@ const skip = engineSkipReason()
   ?? (existsSync('/usr/sbin/iptables') ? false : 'needs iptables');
 
 function get(port: number, path: string): Promise<string> {
+  return fetchText(port, path).then((r) => r.body);
+}
+
+function fetchText(port: number, path: string): Promise<{ body: string; type: string }> {
   return new Promise((done, fail) => {
     const req = request({ host: '127.0.0.1', port, path, timeout: 5_000 }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => done(body));
+      res.on('end', () => done({ body, type: res.headers['content-type'] ?? '' }));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', fail);
@@ -91,6 +96,17 @@ t.test('EXAMPLE: the web-app stack under up --watch: an edited page and CGI scri
   const cgi = join(dir, 'cgi-bin/hello');
   writeFileSync(cgi, readFileSync(cgi, 'utf8').replace('Hello from CGI', 'Changed CGI'));
   t.ok(await eventuallyServes(port, '/cgi-bin/hello', 'Changed CGI in '), 'the edited script runs on the next request');
+
+  // httpd reads its configuration at start: the sync+restart rule restarts it.
+  writeFileSync(join(dir, 'public/notes.txt'), 'notes\n');
+  writeFileSync(join(dir, 'httpd.conf'), `${readFileSync(join(dir, 'httpd.conf'), 'utf8')}.txt:text/x-web-app-notes\n`);
+  let type = '';
+  for (let i = 0; i < 200 && type !== 'text/x-web-app-notes'; i++) {
+    type = (await fetchText(port, '/notes.txt').catch(() => ({ type: '' }))).type;
+    if (type !== 'text/x-web-app-notes') await sleep(50);
+  }
+  t.equal(type, 'text/x-web-app-notes', 'a changed httpd.conf is synced and the server restarted to read it');
+  t.match(output, /watch \| web: restarted webapp-web-1/);
 
   child.kill('SIGINT');
   t.equal(await exit, 130, 'Ctrl-C stops it: 130');
