@@ -182,7 +182,8 @@ class UpSession {
     this.watching = WatchSession.start(this.client, this.loaded, this.watchPlan, {
       emit: this.emit,
       upRequest: { ...(request.logins ? { logins: request.logins } : {}), ...(request.timeout !== undefined ? { timeout: request.timeout } : {}) },
-      prune: true,
+      // Compose's up --watch keeps the images a rebuild replaces (only `watch` prunes them).
+      prune: false,
     }).catch((err: unknown) => {
       this.status('error', `watching could not start: ${(err as Error).message}`);
       return undefined;

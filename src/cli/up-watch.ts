@@ -23,7 +23,8 @@ export async function followAndWatch(client: ApiClient, loaded: LoadedProject, s
   const containers = (await Promise.all(services.map(async (s) => (await serviceContainers(client, project, s)).map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), service: s }))))).flat();
   renderer.alignLogs(containers.map((c) => c.name));
   const timeout = args.timeout !== undefined ? { timeout: args.timeout } : {};
-  const watching = WatchSession.start(client, loaded, plan, { emit: renderer.emit, upRequest: { logins: registryLogins(io), ...timeout }, prune: true }).catch((err: unknown) => {
+  // Compose's up --watch keeps the images a rebuild replaces (only `watch` prunes them).
+  const watching = WatchSession.start(client, loaded, plan, { emit: renderer.emit, upRequest: { logins: registryLogins(io), ...timeout }, prune: false }).catch((err: unknown) => {
     renderer.emit({ type: 'watch-error', message: `watching could not start: ${(err as Error).message}` });
     return undefined;
   });

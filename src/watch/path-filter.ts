@@ -13,8 +13,8 @@ export interface PathFilterSpec {
   path: string;
   ignore?: readonly string[];
   include?: readonly string[];
-  /** The service's build context and the text of its .dockerignore ('' when it has none). */
-  buildContext?: { dir: string; dockerignore: string };
+  /** The service's build context, the text of its .dockerignore ('' when it has none) and its Dockerfile (relative). */
+  buildContext?: { dir: string; dockerignore: string; dockerfile?: string };
 }
 
 export interface PathFilter {
@@ -47,7 +47,10 @@ export function isEditorTemporaryFile(name: string): boolean {
 export function makePathFilter(spec: PathFilterSpec): PathFilter {
   const ignore = parseDockerignore((spec.ignore ?? []).join('\n'));
   const include = spec.include && spec.include.length > 0 ? parseDockerignore(spec.include.join('\n')) : undefined;
-  const context = spec.buildContext ? { dir: spec.buildContext.dir, patterns: parseDockerignore(spec.buildContext.dockerignore) } : undefined;
+  // As a build sends them whatever .dockerignore says, the Dockerfile and .dockerignore are always watched.
+  const context = spec.buildContext
+    ? { dir: spec.buildContext.dir, patterns: parseDockerignore(spec.buildContext.dockerignore), kept: new Set(['.dockerignore', spec.buildContext.dockerfile ?? 'Dockerfile']) }
+    : undefined;
 
   const relativePath = (path: string): string | undefined => under(spec.path, path);
   const inContext = (path: string): string | undefined => (context ? under(context.dir, path) : undefined);
@@ -61,7 +64,7 @@ export function makePathFilter(spec: PathFilterSpec): PathFilter {
       if (alwaysSkipped(rel) || isEditorTemporaryFile(basename(path))) return false;
       if (rel !== '' && ignoredBy(ignore, rel)) return false;
       const contextRel = inContext(path);
-      if (contextRel && ignoredBy(context!.patterns, contextRel)) return false;
+      if (contextRel && !context!.kept.has(contextRel) && ignoredBy(context!.patterns, contextRel)) return false;
       // A rule on a single file names it: its include patterns are about what is under a directory.
       if (include && rel !== '' && !isIgnored(include, rel)) return false;
       return true;

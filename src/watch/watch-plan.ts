@@ -5,7 +5,7 @@
 // rebuild rule on a service that does not build.
 
 import { readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../common/errors.js';
 import type { Project, Service, WatchRule } from '../compose/model.js';
 import { makePathFilter, type PathFilter } from './path-filter.js';
@@ -80,10 +80,11 @@ function hasWatchRules(service: Service): boolean {
 }
 
 /** The service's build context directory and its .dockerignore, when it builds from one on this machine. */
-function localBuildContext(service: Service, readText: (path: string) => string | undefined): { dir: string; dockerignore: string } | undefined {
+function localBuildContext(service: Service, readText: (path: string) => string | undefined): { dir: string; dockerignore: string; dockerfile?: string } | undefined {
   const context = service.build?.context;
   if (context === undefined || !context.startsWith('/')) return undefined;
-  return { dir: context, dockerignore: readText(join(context, '.dockerignore')) ?? '' };
+  const dockerfile = service.build?.dockerfile;
+  return { dir: context, dockerignore: readText(join(context, '.dockerignore')) ?? '', ...(dockerfile ? { dockerfile: relative(context, resolve(context, dockerfile)).split(sep).join('/') } : {}) };
 }
 
 /** The source of a bind mount at or above `path`, if one holds it (as Compose checks, a sync there would be redundant). */

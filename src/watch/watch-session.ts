@@ -61,6 +61,12 @@ export class WatchSession {
   }
 
   private async begin(): Promise<void> {
+    for (const target of this.plan.targets) {
+      // A file that is not there yet is not seen when it comes (a directory is): say so now.
+      if (!(await lstat(target.rule.path).catch(() => undefined))) {
+        this.options.emit({ type: 'warning', message: `service ${target.service}: develop.watch[${target.index}] path ${target.rule.path} does not exist: create it, then start watching again` });
+      }
+    }
     const source = this.options.source ?? chokidarChangeSource;
     this.subscription = source({
       paths: [...new Set(this.plan.targets.map((t) => t.rule.path))],

@@ -139,6 +139,11 @@ t.test('path filter: under the rule, less .git, editor files, ignore patterns an
   t.notOk(onlyHtml.matches('/site/notes.md'));
   t.ok(makePathFilter({ path: '/etc/app.conf', include: ['*.html'] }).matches('/etc/app.conf'), 'a rule on a single file acts on that file');
 
+  const keepsDockerfile = makePathFilter({ path: '/app', buildContext: { dir: '/app', dockerignore: 'Dockerfile*\n.dockerignore\n', dockerfile: 'Dockerfile.dev' } });
+  t.ok(keepsDockerfile.matches('/app/Dockerfile.dev'), 'the Dockerfile is watched whatever .dockerignore says, as a build sends it');
+  t.ok(keepsDockerfile.matches('/app/.dockerignore'), 'and .dockerignore');
+  t.notOk(keepsDockerfile.matches('/app/Dockerfile.prod'), 'other matches stay ignored');
+
   t.ok(isEditorTemporaryFile('.main.go.swp'));
   t.notOk(isEditorTemporaryFile('main.go'));
   t.notOk(isEditorTemporaryFile('swap.sw'));
@@ -232,7 +237,8 @@ t.test('a session on a fake change source and clock: a burst of changes is one b
   t.same(fed!.paths, ['/p/web/public', '/p/web/httpd.conf', '/p/web/hooks', '/p/web/Dockerfile', '/p/web/more-hooks', '/p/worker'], 'each rule path watched once');
   t.ok(fed!.skipsDirectory('/p/web/public/.git'));
   t.notOk(fed!.skipsDirectory('/p/web/public/img'));
-  t.same(events.map((e) => e.type), ['warning', 'watch-started']);
+  t.same(events.map((e) => e.type), [...Array(8).fill('warning'), 'watch-started'], 'the bind-mount warning, then one for each rule path not there');
+  t.same(events[1], { type: 'warning', message: 'service web: develop.watch[0] path /p/web/public does not exist: create it, then start watching again' });
 
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
