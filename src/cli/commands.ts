@@ -34,6 +34,7 @@ import { rmiCommand } from './rmi.js';
 import { lsCommand } from './ls.js';
 import { waitCommand } from './wait.js';
 import { eventsCommand } from './events.js';
+import { watchCommand } from './watch.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -74,6 +75,7 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .command(lsCommand(io))
     .command(waitCommand(io))
     .command(eventsCommand(io))
+    .command(watchCommand(io))
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()

@@ -1,9 +1,10 @@
 // Renders compose events as Compose's plain lines (` ✔ Container shop-web-1  Started`) and
-// logs as `name  | line`; or, with --format json, one event per line. Colours only on a
-// terminal and when NO_COLOR is unset.
+// logs as `name  | line`, what file watching did as `watch | web: synced 2 files (...)`;
+// or, with --format json, one event per line. Colours only on a terminal and when
+// NO_COLOR is unset.
 
 import type { ComposeEvent, EmitEvent } from '../compose/events.js';
-import { progressOf } from '../compose/events.js';
+import { progressOf, watchLineOf } from '../compose/events.js';
 import type { CliIO } from './io.js';
 
 export interface Renderer {
@@ -38,6 +39,11 @@ export function plainRenderer(io: CliIO, colour = useColour(io), logPrefix = tru
     }
     if (e.type === 'warning') {
       io.stderr.write(`${paint(33, 'WARN')} ${e.message}\n`);
+      return;
+    }
+    const watch = watchLineOf(e);
+    if (watch) {
+      (watch.error ? io.stderr : io.stdout).write(`${paint(watch.error ? 31 : 36, 'watch')} | ${watch.text}\n`);
       return;
     }
     // Errors reach the user through the top level's message (main.ts); health failures are in it too.

@@ -15,7 +15,7 @@ const UP_LINE = {
   flags: {
     '-d': 'detach', '--detach': 'detach', '--wait': 'wait', '--dry-run': 'dryRun', '--force-recreate': 'forceRecreate',
     '--no-recreate': 'noRecreate', '--no-deps': 'noDeps', '--remove-orphans': 'removeOrphans', '--renew-anon-volumes': 'renewAnonVolumes',
-    '--build': 'build', '--no-build': 'noBuild', '--no-tui': 'noTui',
+    '--build': 'build', '--no-build': 'noBuild', '--no-tui': 'noTui', '-w': 'watch', '--watch': 'watch',
   },
   options: { '--format': 'format' },
   choices: { format: FORMATS },
@@ -51,6 +51,7 @@ export function readUpCommandLine(argv: readonly string[]): UpArgs | undefined {
     abortOnContainerExit: false,
     format: (read.options.format ?? 'plain') as UpArgs['format'],
     tui: !read.flags.has('noTui'),
+    watch: read.flags.has('watch'),
   };
 }
 

@@ -1,8 +1,9 @@
 // `stack up` on a terminal: the live display (src/tui/) fed by the same compose events as
 // the plain renderer, from `up` itself and then from the project monitor; and the actions
-// its keys call for (restart, stop/start, rebuild, a shell, detach, quit). Quitting stops
-// the stack (Ctrl-C: 130; a second Ctrl-C kills); detaching leaves it running;
-// --abort-on-container-exit and --exit-code-from end it as in attached mode.
+// its keys call for (restart, stop/start, rebuild, a shell, detach, quit); with --watch,
+// file watching too, its lines in the log pane. Quitting stops the stack (Ctrl-C: 130; a
+// second Ctrl-C kills); detaching leaves it running; --abort-on-container-exit and
+// --exit-code-from end it as in attached mode.
 
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -14,21 +15,24 @@ import type { ComposeEvent, EmitEvent } from '../compose/events.js';
 import type { LoadedProject } from '../compose/load.js';
 import { ProjectMonitor } from '../compose/monitor.js';
 import { replicasOf } from '../compose/plan.js';
-import { upProject, type UpRequest } from '../compose/up.js';
+import { rebuildServiceRequest, upProject, type UpRequest } from '../compose/up.js';
 import type { TuiActions } from '../tui/actions.js';
 import { initialState, LOG_CAPACITY, type ServiceSpec } from '../tui/model.js';
 import { mountTui, type TuiHandle } from '../tui/run-tui.js';
 import { EventBatcher, TuiStore } from '../tui/store.js';
 import type { CliIO } from './io.js';
 import { parseScale, type UpArgs } from './up.js';
+import type { WatchPlan } from '../watch/watch-plan.js';
+import { WatchSession } from '../watch/watch-session.js';
 
 const STACK_BIN = resolve(import.meta.dirname, '../../../bin/stack.js');
 const EXIT_INTERRUPTED = 130;
 
 type MakeRequest = (emit: EmitEvent, signal?: AbortSignal) => UpRequest;
 
-export async function runUpInTui(client: ApiClient, loaded: LoadedProject, args: UpArgs, io: CliIO, makeRequest: MakeRequest): Promise<number> {
-  return new UpSession(client, loaded, args, io, makeRequest).run();
+/** With a watch plan (up --watch), file changes are acted on from when `up` is done until the session ends. */
+export async function runUpInTui(client: ApiClient, loaded: LoadedProject, args: UpArgs, io: CliIO, makeRequest: MakeRequest, watchPlan?: WatchPlan): Promise<number> {
+  return new UpSession(client, loaded, args, io, makeRequest, watchPlan).run();
 }
 
 class UpSession {
@@ -50,10 +54,18 @@ class UpSession {
   /** While a shell has the terminal, its Ctrl-C (a SIGINT to this process too) is the shell's. */
   private inShell = false;
   private stopping: Promise<void> | undefined;
+  private watching: Promise<WatchSession | undefined> = Promise.resolve(undefined);
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((r) => (this.finish = r));
 
-  constructor(private readonly client: ApiClient, private readonly loaded: LoadedProject, private readonly args: UpArgs, private readonly io: CliIO, private readonly makeRequest: MakeRequest) {
+  constructor(
+    private readonly client: ApiClient,
+    private readonly loaded: LoadedProject,
+    private readonly args: UpArgs,
+    private readonly io: CliIO,
+    private readonly makeRequest: MakeRequest,
+    private readonly watchPlan: WatchPlan | undefined,
+  ) {
     this.project = loaded.project.name;
     const asked = args.service ?? [];
     this.services = asked.length === 0 ? loaded.graph.topologicalOrder() : args.deps ? loaded.graph.topologicalOrder().filter((s) => loaded.graph.withDependencies(asked).includes(s)) : asked;
@@ -87,6 +99,7 @@ class UpSession {
         this.services = plan.services;
         this.store.dispatch({ kind: 'services', services: this.specs(plan.services) });
         this.status('info', `up: ${plan.services.join(', ')} started; ? shows the keys`);
+        this.startWatching();
         await this.attach();
       } catch (err) {
         // Stopped by the user while starting: the stop under way says how it ends.
@@ -96,6 +109,7 @@ class UpSession {
       return await this.finished;
     } finally {
       process.off('SIGINT', onSigint);
+      await this.stopWatching();
       this.monitorAbort.abort();
       await monitor.catch(() => undefined);
       this.batcher.flush();
@@ -147,7 +161,7 @@ class UpSession {
   private stopThenFinish(kill: boolean, code: () => Promise<number>): Promise<void> {
     this.store.dispatch({ kind: 'stopping', how: kill ? 'kill' : 'graceful' });
     this.upAbort.abort();
-    const stop = this.upSettled.then(() => stopServices(this.client, this.project, this.loaded.graph, this.services, {
+    const stop = this.upSettled.then(() => this.stopWatching()).then(() => stopServices(this.client, this.project, this.loaded.graph, this.services, {
       emit: this.emit,
       kill,
       ...(this.args.timeout !== undefined ? { timeout: this.args.timeout } : {}),
@@ -160,6 +174,25 @@ class UpSession {
         this.finish(1);
       },
     );
+  }
+
+  private startWatching(): void {
+    if (!this.watchPlan || this.stopping) return;
+    const request = this.makeRequest(this.emit);
+    this.watching = WatchSession.start(this.client, this.loaded, this.watchPlan, {
+      emit: this.emit,
+      upRequest: { ...(request.logins ? { logins: request.logins } : {}), ...(request.timeout !== undefined ? { timeout: request.timeout } : {}) },
+      // Compose's up --watch keeps the images a rebuild replaces (only `watch` prunes them).
+      prune: false,
+    }).catch((err: unknown) => {
+      this.status('error', `watching could not start: ${(err as Error).message}`);
+      return undefined;
+    });
+  }
+
+  /** Watching ends before the services stop, so no change acts on a stack going away. */
+  private stopWatching(): Promise<void> {
+    return this.watching.then((session) => session?.stop());
   }
 
   private interrupt(): void {
@@ -206,8 +239,7 @@ class UpSession {
       }),
       rebuild: (service) => this.act(`rebuilding ${service}`, async () => {
         this.touched.add(service);
-        const request = this.makeRequest(this.emit);
-        await upProject(this.client, this.loaded, { ...request, services: [service], noDeps: true, build: true, noBuild: false, forceRecreate: true, noRecreate: false, dryRun: false, wait: false });
+        await upProject(this.client, this.loaded, rebuildServiceRequest(this.makeRequest(this.emit), service));
       }),
       shell: (service) => void this.shell(service).catch((err: unknown) => this.status('error', `shell in ${service}: ${(err as Error).message}`)),
       detach: () => this.finish(0),

@@ -1,5 +1,6 @@
 // `stack up [SERVICE...]`: create and start the project's services, then (without -d)
-// follow their logs until they stop or Ctrl-C (first: stop gracefully; second: kill).
+// follow their logs until they stop or Ctrl-C (first: stop gracefully; second: kill);
+// with --watch, also act on develop.watch file changes, until Ctrl-C.
 
 import type { Argv, CommandModule } from 'yargs';
 import { ContainerExit, UsageError } from '../common/errors.js';
@@ -30,6 +31,8 @@ export interface UpArgs extends GlobalArgs {
   format: 'plain' | 'json';
   /** --no-tui: plain lines even on a terminal. */
   tui: boolean;
+  /** -w: act on develop.watch file changes while following. */
+  watch: boolean;
 }
 
 export function upCommand(io: CliIO): CommandModule<GlobalArgs, UpArgs> {
@@ -54,7 +57,8 @@ export function upCommand(io: CliIO): CommandModule<GlobalArgs, UpArgs> {
         .option('abort-on-container-exit', { type: 'boolean', default: false, description: 'Stop everything when any container exits' })
         .option('exit-code-from', { type: 'string', description: 'Exit with this service\'s exit code (implies --abort-on-container-exit)' })
         .option('format', { type: 'string', choices: ['plain', 'json'], default: 'plain', description: 'Progress as plain lines or JSON lines' })
-        .option('tui', { type: 'boolean', default: true, description: '--no-tui: plain lines and logs even on a terminal' }) as unknown as Argv<UpArgs>,
+        .option('tui', { type: 'boolean', default: true, description: '--no-tui: plain lines and logs even on a terminal' })
+        .option('watch', { alias: 'w', type: 'boolean', default: false, description: 'Watch the services\' develop.watch paths: sync, restart or rebuild them as files change' }) as unknown as Argv<UpArgs>,
     handler: (args) => runUp(args, io),
   };
 }
@@ -78,8 +82,11 @@ export async function runUp(args: UpArgs, io: CliIO): Promise<void> {
   const { registryLogins } = await import('./registry-auth.js');
   if (args.exitCodeFrom !== undefined && args.detach) throw new UsageError('--exit-code-from follows the services: it cannot be used with -d');
   if (args.abortOnContainerExit && args.detach) throw new UsageError('--abort-on-container-exit follows the services: it cannot be used with -d');
+  refuseWatchWith(args);
   const loaded = loadComposeProject(args, io);
   if (args.exitCodeFrom !== undefined && !loaded.project.services[args.exitCodeFrom]) throw new UsageError(`--exit-code-from ${args.exitCodeFrom}: no such service`);
+  // Refused before anything starts, as `stack watch` refuses it.
+  const watchPlan = args.watch ? (await import('../watch/watch-plan.js')).planWatch(loaded.project, args.service ?? []) : undefined;
   const client = await engineClient(io);
   const request = (emit: EmitEvent, signal?: AbortSignal): UpRequest => ({
     services: args.service ?? [],
@@ -103,7 +110,7 @@ export async function runUp(args: UpArgs, io: CliIO): Promise<void> {
     // React picks its build when loaded: the development one costs several times the CPU per render.
     process.env.NODE_ENV ??= 'production';
     const { runUpInTui } = await import('./up-tui.js');
-    const code = await runUpInTui(client, loaded, args, io, request);
+    const code = await runUpInTui(client, loaded, args, io, request, watchPlan);
     if (code !== 0) throw new ContainerExit(code);
     return;
   }
@@ -114,8 +121,17 @@ export async function runUp(args: UpArgs, io: CliIO): Promise<void> {
     return;
   }
   if (args.detach || args.wait) return;
-  const code = await followUntilStopped(client, loaded, plan.services, args, renderer, io);
+  const code = watchPlan
+    ? await (await import('./up-watch.js')).followAndWatch(client, loaded, plan.services, watchPlan, args, renderer, io)
+    : await followUntilStopped(client, loaded, plan.services, args, renderer, io);
   if (code !== 0) throw new ContainerExit(code);
+}
+
+/** --watch follows the services and acts on changes until Ctrl-C: what ends or leaves them otherwise does not go with it. */
+function refuseWatchWith(args: UpArgs): void {
+  if (!args.watch) return;
+  const clash = args.detach ? '-d' : args.wait ? '--wait' : args.dryRun ? '--dry-run' : args.abortOnContainerExit ? '--abort-on-container-exit' : args.exitCodeFrom !== undefined ? '--exit-code-from' : undefined;
+  if (clash) throw new UsageError(`--watch follows the services until Ctrl-C: it cannot be used with ${clash}${args.detach ? ' (stack watch watches a stack started with up -d)' : ''}`);
 }
 
 /** The live display is for a person at a terminal following the stack, not for scripts, CI or JSON. */

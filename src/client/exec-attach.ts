@@ -67,3 +67,26 @@ export async function attachExec(client: ApiClient, execId: string, streams: Att
   const inspect = await client.call<{ ExitCode: number | null; Running: boolean }>('GET', `/exec/${execId}/json`);
   return inspect.ExitCode ?? 126;
 }
+
+export interface ExecRequest {
+  cmd: string[];
+  user?: string;
+  workingDir?: string;
+  /** KEY=VALUE */
+  env?: string[];
+  privileged?: boolean;
+}
+
+/** Runs a command in a container to its end, without a terminal or stdin; resolves with its exit code. */
+export async function execInContainer(client: ApiClient, container: string, request: ExecRequest, streams: Pick<AttachStreams, 'stdout' | 'stderr'>): Promise<number> {
+  const { Id } = await client.call<{ Id: string }>('POST', `/containers/${encodeURIComponent(container)}/exec`, {
+    body: {
+      AttachStdout: true, AttachStderr: true, Tty: false, Cmd: request.cmd,
+      ...(request.env ? { Env: request.env } : {}),
+      ...(request.user ? { User: request.user } : {}),
+      ...(request.workingDir ? { WorkingDir: request.workingDir } : {}),
+      ...(request.privileged ? { Privileged: true } : {}),
+    },
+  });
+  return attachExec(client, Id, { tty: false, ...streams });
+}

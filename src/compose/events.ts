@@ -50,7 +50,22 @@ export type ComposeEvent =
   /** One resource sample of a running container. */
   | { type: 'stats'; id: string; service: string; container: string; cpuPercent: number; memoryBytes: number }
   | { type: 'warning'; message: string }
-  | { type: 'error'; service?: string; container?: string; message: string };
+  | { type: 'error'; service?: string; container?: string; message: string }
+  | WatchEvent;
+
+/** What file watching (develop.watch: `stack watch`, `up --watch`) did. */
+export type WatchEvent =
+  | { type: 'watch-started'; services: string[] }
+  | { type: 'watch-stopped' }
+  /** Changed files copied into a container and deleted ones removed; paths as the user knows them (relative to the project directory). */
+  | { type: 'watch-synced'; service: string; container: string; files: string[]; deleted: string[] }
+  | { type: 'watch-restarted'; service: string; containers: string[] }
+  | { type: 'watch-rebuilding'; service: string; files: string[] }
+  | { type: 'watch-rebuilt'; service: string }
+  /** A sync+exec hook ran in a container; its output came as log events. */
+  | { type: 'watch-exec'; service: string; container: string; command: string[]; exitCode: number }
+  /** A change could not be acted on; watching goes on. */
+  | { type: 'watch-error'; service?: string; message: string };
 
 export type ContainerRunState = ContainerStatusName | 'removed';
 
@@ -80,10 +95,46 @@ export function progressOf(e: ComposeEvent): { resource: 'Network' | 'Volume' | 
     case 'container-exited':
       return { resource: 'Container', name: e.container, status: 'Exited', done: true };
     case 'orphans': case 'log': case 'warning': case 'error': case 'container-state': case 'stats':
+    case 'watch-started': case 'watch-stopped': case 'watch-synced': case 'watch-restarted': case 'watch-rebuilding':
+    case 'watch-rebuilt': case 'watch-exec': case 'watch-error':
       return undefined;
     default: {
       const s = status(e.type.slice('container-'.length));
       return { resource: 'Container', name: e.container, status: s, done: done(s) };
     }
+  }
+}
+
+/** The line a renderer shows for a watch event (after a `watch` prefix), or undefined for other events. */
+export function watchLineOf(e: ComposeEvent): { text: string; error: boolean } | undefined {
+  const files = (paths: readonly string[]): string => {
+    const shown = paths.slice(0, 3).join(', ');
+    return paths.length > 3 ? `${shown}, … ${paths.length - 3} more` : shown;
+  };
+  const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+  switch (e.type) {
+    case 'watch-started':
+      return { text: `watching ${e.services.join(', ')} for changes`, error: false };
+    case 'watch-stopped':
+      return { text: 'watching stopped', error: false };
+    case 'watch-synced': {
+      const parts = [
+        ...(e.files.length > 0 ? [`synced ${count(e.files.length, 'file')} (${files(e.files)})`] : []),
+        ...(e.deleted.length > 0 ? [`removed ${count(e.deleted.length, 'path')} (${files(e.deleted)})`] : []),
+      ];
+      return { text: `${e.service}: ${parts.join(', ')} in ${e.container}`, error: false };
+    }
+    case 'watch-restarted':
+      return { text: `${e.service}: restarted ${e.containers.join(', ')}`, error: false };
+    case 'watch-rebuilding':
+      return { text: `${e.service}: rebuilding after changes to ${files(e.files)}`, error: false };
+    case 'watch-rebuilt':
+      return { text: `${e.service}: rebuilt and recreated`, error: false };
+    case 'watch-exec':
+      return { text: `${e.service}: ran ${JSON.stringify(e.command.join(' '))} in ${e.container}: exit code ${e.exitCode}`, error: e.exitCode !== 0 };
+    case 'watch-error':
+      return { text: `${e.service ? `${e.service}: ` : ''}${e.message}`, error: true };
+    default:
+      return undefined;
   }
 }

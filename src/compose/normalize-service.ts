@@ -539,6 +539,15 @@ class ServiceBuilder {
       if (spec.ignore !== undefined) rule.ignore = stringList(spec.ignore);
       if (spec.include !== undefined) rule.include = stringList(spec.include);
       if (spec.exec !== undefined) rule.exec = this.hook(spec.exec, [...where, 'exec']);
+      // As compose-go does: a sync needs to know where in the container the files go, and
+      // sync+exec what to run; found here, at the rule, rather than when watching starts.
+      const action = String(spec.action ?? '');
+      if (action.startsWith('sync') && (typeof spec.target !== 'string' || spec.target === '')) {
+        this.ctx.report([...where, 'action'], `action ${action} needs a "target": set the container path the files of ${String(spec.path ?? 'the rule\'s path')} are copied to, e.g. target: /app`);
+      }
+      if (action === 'sync+exec' && (rule.exec?.command.length ?? 0) === 0) {
+        this.ctx.report(where, 'a watch rule with action sync+exec needs "exec.command": the command to run in the container after each sync', 'key');
+      }
       copyAllPositions(spec, rule);
       return rule;
     });

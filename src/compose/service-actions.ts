@@ -8,7 +8,7 @@ import type { ApiClient } from '../client/api-client.js';
 import type { ContainerStatusName } from '../common/api-types.js';
 import { RuntimeFailure } from '../common/errors.js';
 import { projectContainers } from './apply.js';
-import type { ComposeEvent, EmitEvent } from './events.js';
+import type { ComposeEvent, EmitEvent, WatchEvent } from './events.js';
 import type { ServiceGraph } from './graph.js';
 import { LABEL } from './labels.js';
 
@@ -25,7 +25,7 @@ export interface ServiceActionOptions {
 }
 
 /** The progress events that name only a service and a container. */
-type ContainerStep = Exclude<Extract<ComposeEvent, { service: string; container: string }>, { exitCode: number } | { dependency: string } | { status: string } | { text: string } | { id: string }>['type'];
+type ContainerStep = Exclude<Extract<ComposeEvent, { service: string; container: string }>, { exitCode: number } | { dependency: string } | { status: string } | { text: string } | { id: string } | WatchEvent>['type'];
 
 interface ActionSpec {
   order: 'dependencies first' | 'dependents first';

@@ -58,3 +58,12 @@ export async function upProject(client: ApiClient, loaded: LoadedProject, reques
   }
   return plan;
 }
+
+/**
+ * `up --build --force-recreate --no-deps SERVICE`: the service's image built anew and its
+ * containers made again from it, what it depends on left alone. The TUI's rebuild key and
+ * a watch rule's `rebuild` action both ask for it.
+ */
+export function rebuildServiceRequest(base: UpRequest, service: string): UpRequest {
+  return { ...base, services: [service], noDeps: true, build: true, noBuild: false, forceRecreate: true, noRecreate: false, dryRun: false, wait: false };
+}

@@ -4,7 +4,7 @@
 // grows in place and `logVersion` says it did. Everything the components show is
 // computed here, so it is tested without a terminal.
 
-import type { ComposeEvent, ContainerRunState } from '../compose/events.js';
+import { watchLineOf, type ComposeEvent, type ContainerRunState, type WatchEvent } from '../compose/events.js';
 import { LogRing, type LogLine } from './log-ring.js';
 
 export const LOG_CAPACITY = 20_000;
@@ -190,12 +190,28 @@ function applyEvent(state: TuiState, e: ComposeEvent): TuiState {
       return e.status === 'healthy' ? withActivity(state, e.service, undefined) : state;
     case 'container-exited':
       return state;
+    case 'watch-started': case 'watch-stopped': case 'watch-synced': case 'watch-restarted':
+    case 'watch-rebuilding': case 'watch-rebuilt': case 'watch-exec': case 'watch-error':
+      return applyWatchEvent(state, e);
     default: {
       if (SETTLED.has(e.type)) return 'service' in e && e.service ? withActivity(state, e.service, undefined) : state;
       const word = ACTIVITY[e.type];
       return word && 'service' in e && e.service ? withActivity(state, e.service, word) : state;
     }
   }
+}
+
+/** What watching did goes to the log pane as a `watch` line (of its service, so a focus keeps it); its failures to the status line too. */
+function applyWatchEvent(state: TuiState, e: WatchEvent): TuiState {
+  const line = watchLineOf(e)!;
+  const service = 'service' in e && e.service !== undefined ? e.service : '';
+  state.logs.push(service, 'watch', line.error ? 'stderr' : 'stdout', line.text);
+  let next: TuiState = { ...state, logVersion: state.logVersion + 1 };
+  if (line.error) next.status = { level: 'error', text: `watch: ${line.text}` };
+  else if (e.type === 'watch-started' || e.type === 'watch-stopped') next.status = { level: 'info', text: line.text };
+  if (e.type === 'watch-rebuilding') next = withActivity(next, e.service, 'Rebuilding');
+  else if (e.type === 'watch-rebuilt' || (e.type === 'watch-error' && e.service !== undefined)) next = withActivity(next, service, undefined);
+  return next;
 }
 
 function withActivity(state: TuiState, service: string, text: string | undefined): TuiState {

@@ -3,6 +3,7 @@
 // events so that 10,000 log lines a second make at most ~10 renders, not 10,000.
 
 import type { ComposeEvent } from '../compose/events.js';
+import { realTimers, type Timers } from '../common/timers.js';
 import { reduce, type TuiAction, type TuiState } from './model.js';
 
 export class TuiStore {
@@ -28,15 +29,7 @@ export class TuiStore {
   };
 }
 
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type { Timers };
 
 /** Collects events and delivers them together, at most once per interval. */
 export class EventBatcher {

@@ -79,3 +79,37 @@ t.test('json: one event per line, as emitted', async (t) => {
   for (const e of EVENTS.slice(0, 3)) r.emit(e);
   t.same(out.out().trim().split('\n').map((l) => JSON.parse(l)), EVENTS.slice(0, 3));
 });
+
+t.test('plain: what watching did as `watch |` lines, its failures on stderr; many files cut short', async (t) => {
+  const out = io();
+  const r = plainRenderer(out);
+  for (const e of [
+    { type: 'watch-started', services: ['web', 'api'] },
+    { type: 'watch-synced', service: 'web', container: 'shop-web-1', files: ['public/a.html', 'public/b.css', 'public/c.js', 'public/d.png', 'public/e.svg'], deleted: ['public/old.html'] },
+    { type: 'watch-restarted', service: 'api', containers: ['shop-api-1'] },
+    { type: 'watch-rebuilding', service: 'api', files: ['api/Dockerfile'] },
+    { type: 'watch-rebuilt', service: 'api' },
+    { type: 'watch-exec', service: 'web', container: 'shop-web-1', command: ['npm', 'run', 'build'], exitCode: 0 },
+    { type: 'watch-exec', service: 'web', container: 'shop-web-1', command: ['false'], exitCode: 1 },
+    { type: 'watch-error', service: 'web', message: 'no running container to sync 1 changed path into: start it (stack up web)' },
+    { type: 'watch-stopped' },
+  ] satisfies ComposeEvent[]) r.emit(e);
+  t.equal(out.out(), [
+    'watch | watching web, api for changes',
+    'watch | web: synced 5 files (public/a.html, public/b.css, public/c.js, … 2 more), removed 1 path (public/old.html) in shop-web-1',
+    'watch | api: restarted shop-api-1',
+    'watch | api: rebuilding after changes to api/Dockerfile',
+    'watch | api: rebuilt and recreated',
+    'watch | web: ran "npm run build" in shop-web-1: exit code 0',
+    'watch | watching stopped',
+    '',
+  ].join('\n'));
+  t.equal(out.err(), [
+    'watch | web: ran "false" in shop-web-1: exit code 1',
+    'watch | web: no running container to sync 1 changed path into: start it (stack up web)',
+    '',
+  ].join('\n'));
+  const json = io();
+  jsonRenderer(json).emit({ type: 'watch-synced', service: 'web', container: 'shop-web-1', files: ['a'], deleted: [] });
+  t.same(JSON.parse(json.out()), { type: 'watch-synced', service: 'web', container: 'shop-web-1', files: ['a'], deleted: [] }, 'JSON: the event as it is');
+});

@@ -13,7 +13,7 @@ import { readDownCommandLine, readUpCommandLine } from '../../src/cli/up-down-fa
 const io: CliIO = { cwd: '/', env: {}, stdout: { write: () => undefined }, stderr: { write: () => undefined } };
 
 const UP_KEYS = ['file', 'projectName', 'projectDirectory', 'envFile', 'profile', 'service', 'detach', 'dryRun', 'wait', 'forceRecreate', 'recreate', 'deps',
-  'scale', 'removeOrphans', 'renewAnonVolumes', 'timeout', 'pull', 'build', 'abortOnContainerExit', 'exitCodeFrom', 'format', 'tui'];
+  'scale', 'removeOrphans', 'renewAnonVolumes', 'timeout', 'pull', 'build', 'abortOnContainerExit', 'exitCodeFrom', 'format', 'tui', 'watch'];
 const DOWN_KEYS = ['file', 'projectName', 'projectDirectory', 'envFile', 'profile', 'volumes', 'removeOrphans', 'timeout', 'format'];
 
 /** The arguments yargs hands the command's handler, reduced to the keys the command reads. */
@@ -46,11 +46,13 @@ const UP_READ_HERE = [
   ['up'], ['up', '-d'], ['up', '--detach'], ['up', '--wait'], ['up', '-d', 'web'], ['up', 'web', 'db', '-d'], ['-f', 'a.yaml', 'up', '-d'], ['up', '-d', '-f', 'a.yaml', '-f', 'b.yaml'],
   ['-p', 'x', 'up', '-d'], ['--project-name=x', 'up'], ['--project-directory', 'dir', '--env-file', 'e', '--profile', 'p', 'up'], ['up', '--dry-run'], ['up', '--force-recreate'],
   ['up', '--no-recreate'], ['up', '--no-deps', 'web'], ['up', '--remove-orphans'], ['up', '--renew-anon-volumes'], ['up', '--no-tui'], ['up', '-d', '--no-tui'], ['up', '--build'], ['up', '--no-build'], ['up', '--format', 'json'], ['up', '--format=json', '-d'],
+  ['up', '--watch'], ['up', '-w'], ['up', '-w', 'web'], ['up', '--watch', '--no-tui', '--build'],
 ];
 const UP_LEFT_TO_YARGS = [
   ['up', '-d', 'true'], ['up', '-d', '-d'], ['up', '--detach=true'], ['up', '-dt', '5'], ['up', '-t', '5'], ['up', '--timeout', '5'], ['up', '--scale', 'web=2'], ['up', '--pull', 'never'],
   ['up', '--build', '--no-build'], ['up', '--format', 'xml'], ['up', '--help'], ['up', '--abort-on-container-exit'], ['up', '--exit-code-from', 'web'], ['up', '--bogus'], ['up', '--tui'], ['up', '-V'],
   ['up', '-p'], ['up', ''], ['-d', 'up'], ['--format', 'json', 'up'], ['down'], ['upp'], ['web', 'up'], ['config'],
+  ['up', '--watch=true'], ['up', '-w', '-w'], ['up', '-wd'], ['up', '--no-watch'], ['-w', 'up'],
 ];
 const DOWN_READ_HERE = [['down'], ['down', '-v'], ['down', '--volumes'], ['down', '--remove-orphans'], ['-p', 'x', 'down'], ['down', '-f', 'a.yaml', '--format', 'json']];
 const DOWN_LEFT_TO_YARGS = [['down', 'web'], ['down', '-t', '0'], ['down', '-v', '-v'], ['down', '--rmi', 'all'], ['down', '--help'], ['down', '-vx'], ['-v', 'down'], ['up']];

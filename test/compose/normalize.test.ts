@@ -656,6 +656,29 @@ t.test('develop.watch paths are absolute; expose and devices are checked', async
   });
 });
 
+t.test('develop.watch: a sync rule needs a target, a sync+exec rule a command; said at the rule', async (t) => {
+  const r = normalize(`services:
+  web:
+    image: node
+    develop:
+      watch:
+        - path: ./src
+          action: sync
+        - path: ./hooks
+          action: sync+exec
+          target: /hooks
+        - path: ./Dockerfile
+          action: rebuild
+        - path: ./conf
+          action: sync+restart
+          target: /etc/app
+`);
+  t.strictSame(r.messages, [
+    'compose.yaml:7:19: services.web.develop.watch[0].action: action sync needs a "target": set the container path the files of ./src are copied to, e.g. target: /app',
+    'compose.yaml:8:11: services.web.develop.watch[1]: a watch rule with action sync+exec needs "exec.command": the command to run in the container after each sync',
+  ]);
+});
+
 t.test('label_file, empty keys, network_mode with networks, build secrets, conditions', async (t) => {
   const r = normalize(
     `services:

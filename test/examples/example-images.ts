@@ -15,17 +15,14 @@ export const EXAMPLE_IMAGES = ['stack-examples/postgres:15', 'stack-examples/red
 export const DEBIAN_BASE_IMAGE = 'stack/debian:bookworm';
 const DEBIAN_BASE = { suite: 'bookworm', variant: 'minbase' } as const;
 
-/** A hash of an example's build contexts: what its built images depend on. */
+/** A hash of an example's build contexts (directories, or single files of one): what its built images depend on. */
 export function contextsKey(exampleDir: string, contexts: readonly string[]): string {
   const hash = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else hash.update(`${path.slice(exampleDir.length)}\0`).update(readFileSync(path));
-    }
+  const add = (path: string): void => {
+    if (statSync(path).isDirectory()) for (const name of readdirSync(path).sort()) add(join(path, name));
+    else hash.update(`${path.slice(exampleDir.length)}\0`).update(readFileSync(path));
   };
-  for (const context of contexts) walk(join(exampleDir, context));
+  for (const context of contexts) add(join(exampleDir, context));
   return hash.digest('hex').slice(0, 16);
 }
 

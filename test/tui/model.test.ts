@@ -47,6 +47,26 @@ t.test('logs: split into lines, control sequences removed, bounded by the capaci
   t.same(texts(s, 3), ['w247', 'w248', 'w249'], 'the newest lines, oldest first');
 });
 
+t.test('watching: its actions are watch lines of their service in the log pane, failures also in the status line, a rebuild an activity', async (t) => {
+  let s = state(
+    { type: 'watch-started', services: ['web'] },
+    { type: 'watch-synced', service: 'web', container: 'shop-web-1', files: ['public/index.html'], deleted: [] },
+    { type: 'watch-rebuilding', service: 'web', files: ['Dockerfile'] },
+  );
+  t.same(visibleLines(s, 10).map((l) => `${l.container}|${l.service}|${l.text}`), [
+    'watch||watching web for changes',
+    'watch|web|web: synced 1 file (public/index.html) in shop-web-1',
+    'watch|web|web: rebuilding after changes to Dockerfile',
+  ]);
+  t.equal(serviceRows(s, 0).find((r) => r.name === 'web')?.state, 'Rebuilding');
+  s = reduce(s, { kind: 'events', events: [{ type: 'watch-error', service: 'web', message: 'build failed: step 2/3' }] });
+  t.same(s.status, { level: 'error', text: 'watch: web: build failed: step 2/3' });
+  t.equal(visibleLines(s, 1)[0]!.stream, 'stderr');
+  t.not(serviceRows(s, 0).find((r) => r.name === 'web')?.state, 'Rebuilding', 'a failed rebuild is no longer under way');
+  s = apply(s, { kind: 'select', delta: 1 }, { kind: 'focus-selected' });
+  t.same(texts(s, 10).length, 3, 'a focus on the service keeps its watch lines');
+});
+
 t.test('the view shows only what fits: height lines of the focused service matching the filter', async (t) => {
   let s = state(log('db', 'db ready'), log('web', 'GET /a'), log('web', 'GET /b'), log('db', 'db checkpoint'), log('web', 'POST /c'));
   t.same(texts(s, 2), ['db checkpoint', 'POST /c']);

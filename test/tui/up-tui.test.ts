@@ -4,10 +4,11 @@
 // enter focus one service's logs; / filters; r restarts (the count goes up, logs go on);
 // s stops and starts; b recreates; e opens a shell and comes back; d detaches leaving the
 // stack running. --exit-code-from ends with the job's code. Then q, and Ctrl-C, each stop
-// everything. The screen is read with capture-pane, polled up to a deadline.
+// everything; with --watch, a synced file is a `watch |` line of the log pane. The screen
+// is read with capture-pane, polled up to a deadline.
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -195,4 +196,32 @@ t.test('stack up on a terminal: the live display, its keys, detach, q and Ctrl-C
       t.equal(down.code, 0, down.stderr);
     });
   }
+
+  await t.test('up --watch: what watching does is a line of the log pane; Ctrl-C stops watching and the stack', async (t) => {
+    const watched = mkdtempSync(join(tmpdir(), 'stack-up-tui-watch-'));
+    t.teardown(async () => {
+      await runCli(['down', '-t', '1'], { cwd: watched, env: h.env }).catch(() => undefined);
+      rmSync(watched, { recursive: true, force: true });
+    });
+    mkdirSync(join(watched, 'site'));
+    writeFileSync(join(watched, 'compose.yaml'), `name: tuiwatch
+services:
+  site:
+    image: busybox:test
+    command: ["sleep", "3600"]
+    init: true
+    develop:
+      watch:
+        - { path: ./site, action: sync, target: /site }
+`);
+    const term = Terminal.start(t, socket, 'four', watched, h.env, ['--watch']);
+    await term.until(t, 'watching starts once up is done', (s) => /watch +\| watching site for changes/.test(s));
+    writeFileSync(join(watched, 'site', 'page.html'), 'edited\n');
+    await term.until(t, 'the sync shows in the log pane', (s) => /watch +\| site: synced 1 file \(site\/page\.html\) in tuiwatch-site-1/.test(s));
+    t.equal((await runCli(['exec', 'tuiwatch-site-1', 'cat', '/site/page.html'], { cwd: watched, env: h.env })).stdout, 'edited\n', 'the file is in the container');
+    term.keys('C-c');
+    await term.until(t, 'Ctrl-C quits with 130', (s) => s.includes('EXIT=130'));
+    const filters = JSON.stringify({ label: ['com.docker.compose.project=tuiwatch'], status: ['running'] });
+    t.same((await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { filters } })).map((c) => c.Names[0]), [], 'nothing is left running');
+  });
 });
