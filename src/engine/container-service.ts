@@ -658,7 +658,7 @@ export class ContainerService {
     };
   }
 
-  /** The rootfs of a container on the host (mounted while the container exists). */
+  /** The rootfs of a container on the host (mounted while it runs; a stopped one's is mounted again here, until its removal). */
   async rootfs(ref: string): Promise<string> {
     const live = this.findLive(ref);
     const record = live.record;
