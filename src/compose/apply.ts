@@ -14,7 +14,7 @@ import { ANONYMOUS_LABEL, type VolumeView } from '../common/volume-api-types.js'
 import { NotFoundError, RuntimeFailure } from '../common/errors.js';
 import type { EmitEvent } from './events.js';
 import { ServiceGraph } from './graph.js';
-import { buildImage, pullImage, type RegistryLogins } from './image-sources.js';
+import type { RegistryLogins } from './image-sources.js';
 import { LABEL } from './labels.js';
 import type { DependencyWait, Operation, Plan } from './plan.js';
 import { writeInjectedFiles } from './service-files.js';
@@ -113,16 +113,21 @@ class OperationRunner {
         await this.client.call('POST', '/volumes/create', { body: op.volume ?? { Name: op.target } });
         emit({ type: 'volume-created', volume: op.target });
         return;
-      case 'pull-image':
+      case 'pull-image': {
         emit({ type: 'image-pulling', image: op.target, service: svc });
+        // Loaded when used: it brings the build context packer, which down and most ups never need.
+        const { pullImage } = await import('./image-sources.js');
         await pullImage(this.client, op, (detail) => emit({ type: 'image-pulling', image: op.target, service: svc, detail }), this.options.logins);
         emit({ type: 'image-pulled', image: op.target, service: svc });
         return;
-      case 'build-image':
+      }
+      case 'build-image': {
         emit({ type: 'image-building', image: op.target, service: svc });
+        const { buildImage } = await import('./image-sources.js');
         await buildImage(this.client, op, (detail) => emit({ type: 'image-building', image: op.target, service: svc, detail }), this.options.logins);
         emit({ type: 'image-built', image: op.target, service: svc });
         return;
+      }
       case 'create-container':
         await this.waitForDependencies(op);
         await this.createAndStart(op);
@@ -146,12 +151,13 @@ class OperationRunner {
         return;
       case 'stop-container':
         emit({ type: 'container-stopping', service: svc, container: op.target });
-        await this.client.call('POST', `/containers/${op.containerId}/stop`, { query: { t: this.options.stopTimeout } });
+        await this.client.call('POST', `/containers/${op.containerId}/stop`, { query: { t: this.options.stopTimeout } }).catch(ignoreNotFound);
         emit({ type: 'container-stopped', service: svc, container: op.target });
         return;
       case 'remove-container':
       case 'remove-orphan':
-        await this.stopAndRemove(op, true);
+        if (op.stopped) await this.remove(op);
+        else await this.stopAndRemove(op, true);
         return;
       case 'remove-network':
         emit({ type: 'network-removing', network: op.target });
@@ -231,24 +237,40 @@ class OperationRunner {
   private async stopAndRemove(op: Operation, announceRemoval: boolean, removeAnonymous = true): Promise<void> {
     const emit = this.options.emit;
     const svc = op.service ?? '';
-    const path = `/containers/${op.containerId ?? encodeURIComponent(op.target)}`;
     try {
       emit({ type: 'container-stopping', service: svc, container: op.target });
-      await this.client.call('POST', `${path}/stop`, { query: { t: this.options.stopTimeout } });
+      await this.client.call('POST', `${containerPath(op)}/stop`, { query: { t: this.options.stopTimeout } });
       emit({ type: 'container-stopped', service: svc, container: op.target });
-      if (announceRemoval) emit({ type: 'container-removing', service: svc, container: op.target });
-      const v = announceRemoval ? this.options.removeVolumes : removeAnonymous;
-      await this.client.call('DELETE', path, { query: { force: 1, v: v ? 1 : 0 } });
-      if (announceRemoval) emit({ type: 'container-removed', service: svc, container: op.target });
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       if (announceRemoval) emit({ type: 'container-removed', service: svc, container: op.target });
+      return;
     }
+    if (announceRemoval) await this.remove(op);
+    else await this.client.call('DELETE', containerPath(op), { query: { force: 1, v: removeAnonymous ? 1 : 0 } }).catch(ignoreNotFound);
+  }
+
+  /** Removes a container (stopped, or killed with force); one already gone is fine. */
+  private async remove(op: Operation): Promise<void> {
+    const emit = this.options.emit;
+    const svc = op.service ?? '';
+    emit({ type: 'container-removing', service: svc, container: op.target });
+    await this.client.call('DELETE', containerPath(op), { query: { force: 1, v: this.options.removeVolumes ? 1 : 0 } }).catch(ignoreNotFound);
+    emit({ type: 'container-removed', service: svc, container: op.target });
   }
 
   private async waitForDependencies(op: Operation): Promise<void> {
     await waitForDependencies(this.client, this.project, { service: op.service ?? '', container: op.target }, op.waits ?? [], { ...this.options, sleep: this.sleep });
   }
+}
+
+function containerPath(op: Operation): string {
+  return `/containers/${op.containerId ?? encodeURIComponent(op.target)}`;
+}
+
+function ignoreNotFound(err: unknown): undefined {
+  if (err instanceof NotFoundError) return undefined;
+  throw err;
 }
 
 /**

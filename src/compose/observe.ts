@@ -51,7 +51,7 @@ export interface ObservedState {
   /** Every network and volume of the engine, by name: a project's and the external ones it names. */
   networks: Record<string, ObservedNetwork>;
   volumes: Record<string, ObservedVolume>;
-  /** Image references the engine has, to their IDs. */
+  /** Image references the engine has, to their IDs (read only when there is a project to plan). */
   images: Record<string, string>;
   /** `ip:port/proto` keys of published host ports something else holds. */
   hostPortsInUse: string[];
@@ -72,14 +72,18 @@ export const machineObserveHost: ObserveHost = {
   pathExists: existsSync,
 };
 
-/** Read the project's state; `project` may be undefined for `down -p NAME` without a file. */
+/**
+ * Read the project's state. Without `project` (down works from labels alone) there is no
+ * plan that needs images or free ports: they are not read, and down does not wait for the
+ * image list, the slowest of these answers.
+ */
 export async function observeProject(client: ApiClient, projectName: string, project: Project | undefined, host: ObserveHost = machineObserveHost): Promise<ObservedState> {
   const filters = JSON.stringify({ label: [`${LABEL.project}=${projectName}`] });
   const [summaries, networks, volumes, images] = await Promise.all([
     client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1, filters } }),
     client.call<NetworkInspect[]>('GET', '/networks'),
     client.call<VolumeListResponse>('GET', '/volumes'),
-    client.call<ImageSummary[]>('GET', '/images/json'),
+    project ? client.call<ImageSummary[]>('GET', '/images/json') : [],
   ]);
   const containers = summaries.map(observedContainer).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const state: ObservedState = {

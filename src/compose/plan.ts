@@ -49,6 +49,8 @@ export interface Operation {
   number?: number;
   /** The existing container it replaces, starts, stops or removes. */
   containerId?: string;
+  /** For removal: an operation before it stopped the container (down), so only the removal is left. */
+  stopped?: boolean;
   /** For container creation: the body to send. */
   create?: ContainerCreateBody;
   /** For container creation: secrets and configs written into it before it starts. */
@@ -417,19 +419,22 @@ export function planDown(projectName: string, project: Project | undefined, grap
     list.push(c);
     byService.set(c.service, list);
   }
-  // Dependents go first: a service's containers are removed after those of every service that needs it.
+  // Dependents go first: a service's containers stop after those of every service that needs
+  // it have stopped. Only the stops are ordered: a dependent's removal (its rootfs, cgroups,
+  // network) runs while its dependencies stop, not before, so it costs `down` no extra wait.
   const order = graph ? [...graph.topologicalOrder()].reverse() : [];
   const services = [...order.filter((s) => byService.has(s)), ...[...byService.keys()].filter((s) => !order.includes(s)).sort()];
-  const serviceOps = new Map<string, string[]>();
+  const serviceStops = new Map<string, string[]>();
   for (const s of services) {
-    const after = (graph?.dependentsOf(s) ?? []).flatMap((d) => serviceOps.get(d) ?? []);
-    const ops = byService.get(s)!.sort(by((c) => c.number)).map((c) => {
-      operations.push({ id: `container:${c.name}`, kind: 'remove-container', target: c.name, cause: 'down', after, service: s, number: c.number, containerId: c.id });
-      return `container:${c.name}`;
+    const after = (graph?.dependentsOf(s) ?? []).flatMap((d) => serviceStops.get(d) ?? []);
+    const stops = byService.get(s)!.sort(by((c) => c.number)).map((c) => {
+      operations.push({ id: `stop:${c.name}`, kind: 'stop-container', target: c.name, cause: 'down', after, service: s, number: c.number, containerId: c.id });
+      operations.push({ id: `container:${c.name}`, kind: 'remove-container', target: c.name, cause: 'down', after: [`stop:${c.name}`], service: s, number: c.number, containerId: c.id, stopped: true });
+      return `stop:${c.name}`;
     });
-    serviceOps.set(s, ops);
+    serviceStops.set(s, stops);
   }
-  const containerOps = operations.map((o) => o.id);
+  const containerOps = operations.filter((o) => o.kind !== 'stop-container').map((o) => o.id);
 
   const networks = new Set<string>();
   for (const [key, config] of Object.entries(project?.networks ?? {})) if (!config.external) networks.add(networkName(project!, key));

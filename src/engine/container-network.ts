@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerConfig, EndpointConfig, EndpointSettings, HostConfig, PortBinding } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
+import { sideBySide } from '../common/side-by-side.js';
 import type { DnsRecordSource } from '../network/dns-server.js';
 import type { Firewall, PublishedPort } from '../network/firewall.js';
 import { ipToNumber, isHostAddress, macForAddress, parseSubnet } from '../network/ipam.js';
@@ -311,8 +312,9 @@ export class ContainerNetworking implements DnsRecordSource {
    * The record forgets its addresses and ports at once (DNS stops answering for it); the
    * kernel work (deleting a veth waits for the kernel's RCU grace periods, tens of ms)
    * goes on in the returned promise, which a new start of the container must await.
-   * Order matters there: rules before the host ports they point at are let go, veths
-   * before their addresses can be handed to someone else.
+   * Order matters there: rules before the host ports they point at are let go, and both
+   * the veths and the rules leading to an address before it can be handed to someone else.
+   * The rules (iptables) and the veths (the shim) are taken down side by side.
    */
   detach(record: ContainerRecord): Promise<void> {
     const endpoints = record.NetworkSettings?.Networks ?? {};
@@ -336,11 +338,15 @@ export class ContainerNetworking implements DnsRecordSource {
       // Spawning a process blocks the event loop for milliseconds: let the caller record
       // and announce the exit first.
       await new Promise((resolve) => setImmediate(resolve));
-      if (ports.length) await this.options.firewall.unpublish(ports);
-      await this.options.ports.release(record.Id);
+      const unpublished = (async () => {
+        if (ports.length) await this.options.firewall.unpublish(ports);
+        await this.options.ports.release(record.Id);
+      })();
       // A container that never started (or was taken down already) has nothing in the kernel: no processes to spend.
-      if (addressed.length === 0 && !existsSync(netns)) return;
-      await this.options.wiring.netDetach(netns, veths);
+      const kernelWork = addressed.length > 0 || existsSync(netns);
+      const unwired = kernelWork ? this.options.wiring.netDetach(netns, veths) : Promise.resolve();
+      await sideBySide([unpublished, unwired]);
+      if (!kernelWork) return;
       for (const network of networks) await this.options.networks.release(network, record.Id);
     })();
   }

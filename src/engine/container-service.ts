@@ -49,7 +49,7 @@ interface LiveContainer {
   /** Callers of wait(), told of each exit and of the removal. */
   waiters: Set<() => void>;
   removed: boolean;
-  /** The kernel side of the last network tear-down, still going on after the exit was recorded. */
+  /** The kernel side of the last tear-down (network, cgroups, rootfs mount), still going on after the exit was recorded. */
   teardown?: Promise<void>;
 }
 
@@ -261,13 +261,14 @@ export class ContainerService {
     }
     const { runtime, root } = this.options;
     const dirs = containerRootfsDirs(root, record.Id);
+    // The last exit's tear-down may be unmounting the rootfs: it finishes before the mount is looked at.
+    await live.teardown;
     if (!(await isMountPoint(dirs.target))) {
       // After a reboot (or a stop that unmounted it) the overlay is gone: mount it again.
       const image = await this.options.images.find(record.Image);
       await mountImageRootfs(this.options.images.store, image, dirs);
     }
     if (await this.shimState(record.Id)) await runtime.delete(record.Id, { force: true });
-    await live.teardown;
     const volumeMounts = await this.options.volumes.attach(record, dirs.target);
     let bundle: string;
     try {
@@ -389,6 +390,9 @@ export class ContainerService {
       restartCount: record.RestartCount,
       stoppedByUser: record.ManuallyStopped,
     });
+    // One that stays stopped gives its cgroups and rootfs mount back now, beside the network
+    // tear-down, rather than when it is removed (`down` removes right after the stop).
+    if (!restart) this.releaseRuntime(live);
     if (restart) {
       live.restartDelayMs = nextRestartDelay({ previousDelayMs: live.restartDelayMs, ranForMs });
       record.State.Status = 'restarting';
@@ -665,10 +669,13 @@ export class ContainerService {
     };
   }
 
-  /** The rootfs of a container on the host (mounted while the container exists). */
+  /** The rootfs of a container on the host (mounted while it runs; a stopped one's is mounted again here, until its removal). */
   async rootfs(ref: string): Promise<string> {
-    const record = this.find(ref);
+    const live = this.findLive(ref);
+    const record = live.record;
     const dirs = containerRootfsDirs(this.options.root, record.Id);
+    // A stopped container's rootfs may be being unmounted (releaseRuntime): mounted again after that.
+    await live.teardown;
     if (!(await isMountPoint(dirs.target))) {
       const image = await this.options.images.find(record.Image);
       await mountImageRootfs(this.options.images.store, image, dirs);
@@ -700,6 +707,18 @@ export class ContainerService {
       record.State.Error ||= `network tear-down: ${(err as Error).message}`;
     });
     return live.teardown;
+  }
+
+  /**
+   * The shim's leftovers of a stopped container (cgroups, state, bundle config) and its
+   * rootfs mount, in one process, joined to the tear-down a start, a removal or a look
+   * into the rootfs awaits first. A start or a look mounts the rootfs again; what fails
+   * here is left to the removal, which deletes it again (removeLeftovers).
+   */
+  private releaseRuntime(live: LiveContainer): void {
+    const id = live.record.Id;
+    const released = this.options.runtime.delete(id, { force: true, unmount: containerRootfsDirs(this.options.root, id).target }).catch(() => undefined);
+    live.teardown = Promise.all([live.teardown, released]).then(() => undefined);
   }
 
   /** What a start made before it failed: the network and the volumes' mounts. */

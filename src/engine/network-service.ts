@@ -12,6 +12,7 @@ import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NetworkCreateBody, NetworkInspect } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
+import { sideBySide } from '../common/side-by-side.js';
 import { writeFileAtomic } from '../image/store.js';
 import { runCommand, type CommandRunner } from '../network/command.js';
 import type { GatewayDns } from '../network/bridge-dns.js';
@@ -330,9 +331,12 @@ export class NetworkService {
 
   private async dematerialize(record: NetworkRecord): Promise<void> {
     if (!record.Subnet) return;
+    // The DNS server's socket is bound to the gateway address, which lives on the bridge.
     await this.options.dns.unlisten(record.Gateway).catch(() => undefined);
-    await this.options.firewall.removeNetwork(this.firewallView(record));
-    await deleteBridge(bridgeName(record.Id), this.run);
+    // Nothing is attached any more and rules naming a bridge that is gone match nothing, so
+    // rules and bridge go side by side (one process less to wait for). A crash between them
+    // leaves the record, and the next engine start makes both again, to be removed whole.
+    await sideBySide([this.options.firewall.removeNetwork(this.firewallView(record)), deleteBridge(bridgeName(record.Id), this.run)]);
     if (!record.FixedSubnet) {
       record.Subnet = '';
       record.Gateway = '';

@@ -211,17 +211,20 @@ problem: services a and b both publish host port 127.0.0.1:8080/tcp: change one 
 `);
 });
 
-t.test('down: containers in reverse dependency order, then networks; volumes only with -v', async (t) => {
+t.test('down: containers stop in reverse dependency order, each removed once stopped, then networks; volumes only with -v', async (t) => {
   const { project, graph } = loadYaml(STACK);
   const state = applied(emptyEngine('shop'), planUp(project, graph, emptyEngine('shop')));
-  t.equal(formatPlan(planDown('shop', project, graph, state)), `project shop: 4 operations
-  1. remove container shop-worker-1 (down)
-  2. remove container shop-web-1 (down)
-  3. remove container shop-db-1 (down); after 1, 2
-  4. remove network shop_default (down); after 1, 2, 3
+  t.equal(formatPlan(planDown('shop', project, graph, state)), `project shop: 7 operations
+  1. stop container shop-worker-1 (down)
+  2. remove container shop-worker-1 (down); after 1
+  3. stop container shop-web-1 (down)
+  4. remove container shop-web-1 (down); after 3
+  5. stop container shop-db-1 (down); after 1, 3
+  6. remove container shop-db-1 (down); after 5
+  7. remove network shop_default (down); after 2, 4, 6
 `);
   const v = planDown('shop', project, graph, state, { volumes: true });
-  t.equal(formatPlan(v).split('\n').slice(-2).join('\n'), '  5. remove volume shop_data (down -v); after 1, 2, 3\n');
+  t.equal(formatPlan(v).split('\n').slice(-2).join('\n'), '  8. remove volume shop_data (down -v); after 2, 4, 6\n');
   t.same(planDown('shop', project, graph, applied(state, v)).operations, [], 'nothing left to remove');
 });
 
@@ -337,18 +340,25 @@ t.test('down leaves one-offs of run (and their networks) unless --remove-orphans
   state.networks['ln_default'] = { id: 'n1', name: 'ln_default', labels: { 'com.docker.compose.project': 'ln' } };
   const oneOff = { ...state.containers[0]!, id: 'id-run', name: 'ln-web-run-0123456789ab', service: 'web', number: 0, oneoff: true, state: 'exited' as const, networks: ['ln_default'] };
   state.containers.push(oneOff);
-  t.equal(formatPlan(planDown('ln', project, graph, state)), `project ln: 3 operations
-  1. remove container ln-web-1 (down)
-  2. remove container ln-db-1 (down); after 1
-  3. remove container ln-db-2 (down); after 1
+  t.equal(formatPlan(planDown('ln', project, graph, state)), `project ln: 6 operations
+  1. stop container ln-web-1 (down)
+  2. remove container ln-web-1 (down); after 1
+  3. stop container ln-db-1 (down); after 1
+  4. remove container ln-db-1 (down); after 3
+  5. stop container ln-db-2 (down); after 1
+  6. remove container ln-db-2 (down); after 5
 one-off containers left with their networks (remove them with --remove-orphans): ln-web-run-0123456789ab
 `);
-  t.equal(formatPlan(planDown('ln', project, graph, state, { removeOrphans: true })), `project ln: 5 operations
-  1. remove container ln-web-run-0123456789ab (down)
-  2. remove container ln-web-1 (down)
-  3. remove container ln-db-1 (down); after 1, 2
-  4. remove container ln-db-2 (down); after 1, 2
-  5. remove network ln_default (down); after 1, 2, 3, 4
+  t.equal(formatPlan(planDown('ln', project, graph, state, { removeOrphans: true })), `project ln: 9 operations
+  1. stop container ln-web-run-0123456789ab (down)
+  2. remove container ln-web-run-0123456789ab (down); after 1
+  3. stop container ln-web-1 (down)
+  4. remove container ln-web-1 (down); after 3
+  5. stop container ln-db-1 (down); after 1, 3
+  6. remove container ln-db-1 (down); after 5
+  7. stop container ln-db-2 (down); after 1, 3
+  8. remove container ln-db-2 (down); after 7
+  9. remove network ln_default (down); after 2, 4, 6, 8
 `);
   t.same(planUp(project, graph, state).unchanged, ['ln-db-1', 'ln-db-2', 'ln-web-1'], 'up counts no one-off as a replica');
 });
