@@ -302,7 +302,14 @@ export class ShimRuntime {
     } catch (err) {
       if (!(err instanceof RuntimeFailure)) throw err;
     }
-    await this.kill(id, 'SIGKILL');
+    try {
+      await this.kill(id, 'SIGKILL');
+    } catch (err) {
+      // It ended between the grace running out and the SIGKILL (a grace of 0 makes that likely).
+      const now = await this.state(id);
+      if (now.status === 'stopped') return now;
+      throw err;
+    }
     return this.waitForExit(id, 10_000);
   }
 

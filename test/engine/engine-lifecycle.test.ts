@@ -163,3 +163,18 @@ t.test('an engine killed while starting containers leaves consistent state', { s
   await h.cleanup();
   t.notOk(readFileSync('/proc/self/mounts', 'utf8').includes(h.paths.root), 'nothing left mounted');
 });
+
+t.test('a stop with no grace succeeds even when the container ends between the SIGTERM and the SIGKILL', { skip }, async (t) => {
+  const h = await makeEngineHarness('stop-now');
+  t.teardown(() => h.cleanup());
+  // init as pid 1 ends at once on SIGTERM: the race between the grace running out (at once)
+  // and the SIGKILL comes up within a few rounds when it is not handled.
+  for (let i = 0; i < 12; i++) {
+    const { Id } = await h.client.call<{ Id: string }>('POST', '/containers/create', { body: { Image: BUSYBOX_IMAGE, Cmd: ['sleep', '300'], HostConfig: { Init: true, NetworkMode: 'none' } } });
+    await h.client.call('POST', `/containers/${Id}/start`);
+    await h.client.call('POST', `/containers/${Id}/stop`, { query: { t: 0 } });
+    const state = await h.client.call<{ State: { Status: string } }>('GET', `/containers/${Id}/json`);
+    t.equal(state.State.Status, 'exited', `round ${i + 1}: stopped`);
+    await h.client.call('DELETE', `/containers/${Id}`);
+  }
+});
