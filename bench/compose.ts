@@ -105,14 +105,20 @@ const redisAnswers = (port: number) => async (): Promise<boolean> => {
 
 // --- the stack files ---------------------------------------------------------------------
 
-/** The example's stack file without `name:` (unknown to docker-compose 1.29), build contexts and bind sources made absolute. */
-function writeExampleStackFile(dir: string): string {
-  const text = readFileSync(join(EXAMPLE, 'compose.yaml'), 'utf8')
+/**
+ * The example's stack file without `name:` (unknown to docker-compose 1.29), build contexts
+ * and bind sources made absolute. Docker's copy also goes without the health checks'
+ * `start_interval` (Compose spec 2023, Docker 25): docker-compose 1.29 refuses the key and
+ * Docker 20.10 has no such setting, so its checks run every `interval` from the start.
+ */
+function writeExampleStackFile(dir: string, side: Side['name']): string {
+  let text = readFileSync(join(EXAMPLE, 'compose.yaml'), 'utf8')
     .replace(/^name: .*\n/m, '')
     .replace(/^(\s+build: )\.\/(\S+)$/gm, (_m, lead: string, sub: string) => `${lead}${join(EXAMPLE, sub)}`)
     .replace(/^(\s+- )\.\/([^:\s]+):/gm, (_m, lead: string, sub: string) => `${lead}${join(EXAMPLE, sub)}:`);
+  if (side === 'docker') text = text.replace(/^\s+start_interval: .*\n/gm, '');
   if (/^name:/m.test(text) || text.includes(' ./')) throw new Error('the example stack file changed shape: update writeExampleStackFile');
-  const file = join(dir, 'example.yaml');
+  const file = join(dir, `example-${side}.yaml`);
   writeFileSync(file, text);
   return file;
 }
@@ -170,7 +176,7 @@ async function prepareRounds(side: Side, dir: string): Promise<SideRounds> {
   return {
     side,
     figures: { up: [], postgresReady: [], redisReady: [], down: [], smallUp: [], smallDown: [] },
-    example: composer(side, env, writeExampleStackFile(dir), 'benchdb'),
+    example: composer(side, env, writeExampleStackFile(dir, side.name), 'benchdb'),
     small: composer(side, env, writeSmallStackFile(dir, side.busybox), 'benchsmall'),
     pgPort,
     redisPort,

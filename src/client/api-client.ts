@@ -51,6 +51,10 @@ export class ApiClient {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest({
         socketPath: this.socket,
+        // Named, as the default "localhost" is not: Node's agent then asks whether that
+        // name is an IPv6 address, and the first such question compiles a large regular
+        // expression (~10 ms of every command). The engine ignores the Host header.
+        host: '127.0.0.1',
         method,
         path: `/v1.41${pathWithQuery(path, options.query)}`,
         headers: {

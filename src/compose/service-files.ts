@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import type { ApiClient } from '../client/api-client.js';
 import type { ConfigConfig, Project, Service, ServiceFileRef } from './model.js';
 
@@ -107,6 +106,8 @@ export function missingFileSources(project: Project, service: Service, exists: (
 /** Writes the files into a created container (through the archive API, as `docker cp` does). */
 export async function writeInjectedFiles(client: ApiClient, containerId: string, files: readonly InjectedFile[]): Promise<void> {
   if (files.length === 0) return;
+  // Loaded here: every command that plans (down included) imports this module, few write files.
+  const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   for (const f of files) {
     pack.entry({ name: f.path.replace(/^\/+/, ''), mode: f.mode, uid: f.uid, gid: f.gid, mtime: new Date() }, f.content);
