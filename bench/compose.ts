@@ -31,7 +31,7 @@ import { Firewall } from '../src/network/firewall.js';
 import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
 import { EXAMPLE, EXAMPLE_IMAGES, DEBIAN_BASE_IMAGE, debianBaseTarball, exampleArchive, importDebianBase } from '../test/examples/example-images.js';
 import { DOCKER_CLI, ensureDocker, http, importBusyboxImage, startPrivateDockerd, stopDockerd, waitForPing } from './docker-peer.js';
-import { alive, killAll, processTree, stopChild, unmountUnder } from './processes.js';
+import { alive, cleanUpOnInterrupt, killAll, processTree, stopChild, unmountUnder } from './processes.js';
 import { freePort } from '../test/api/free-port.js';
 
 const execFileAsync = promisify(execFile);
@@ -369,11 +369,7 @@ async function main(): Promise<void> {
     unmountUnder(base);
     rmSync(base, { recursive: true, force: true, maxRetries: 3 });
   };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = cleanUpOnInterrupt(cleanup);
 
   const sides: SideRounds[] = [];
   let dockerNote = '';
@@ -400,8 +396,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
   const stack = sides.find((r) => r.side.name === 'stack')?.figures;
   const docker = sides.find((r) => r.side.name === 'docker')?.figures;

@@ -18,7 +18,7 @@ import { ImageStore } from '../src/image/store.js';
 import { DEFAULT_SHIM_PATH } from '../src/runtime/shim-runtime.js';
 import { ENGINE_NODE_FLAGS } from '../src/client/engine-connection.js';
 import { holdCaCertificates } from '../src/common/held-ca-certificates.js';
-import { alive, killAll, processTree, stopChild, unmountUnder } from './processes.js';
+import { alive, cleanUpOnInterrupt, killAll, processTree, stopChild, unmountUnder } from './processes.js';
 import { DOCKER_CLI, ensureDocker, http, importBusyboxImage, startPrivateDockerd, waitForPing, type HttpReply } from './docker-peer.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -212,11 +212,7 @@ async function main(): Promise<void> {
     unmountUnder(base);
     rmSync(base, { recursive: true, force: true, maxRetries: 3 });
   };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = cleanUpOnInterrupt(cleanup);
 
   let stack: StackResult | undefined;
   let docker: DockerResult | undefined;
@@ -240,8 +236,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
 
   const ms = (x: number) => x.toFixed(1).padStart(8);

@@ -65,3 +65,19 @@ export function unmountUnder(base: string): void {
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
   }
 }
+
+/**
+ * Runs `cleanup` and exits (130 for SIGINT, 143 for SIGTERM) when the bench is interrupted;
+ * call the returned function once the bench has cleaned up by itself.
+ */
+export function cleanUpOnInterrupt(cleanup: () => Promise<void>): () => void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

@@ -4,8 +4,7 @@
 // the shim's state file is the truth about the process, the record about everything else.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rm, unlink } from 'node:fs/promises';
+import { rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type {
@@ -14,6 +13,7 @@ import type {
 import { ZERO_TIME } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
 import { containerRootfsDirs, mountImageRootfs, unmountRootfs } from '../image/rootfs.js';
+import { isMountPoint } from '../volumes/volume-store.js';
 import { writeBundle } from '../runtime/bundle.js';
 import type { ContainerState, ShimRuntime } from '../runtime/shim-runtime.js';
 import { containerCommand, mergeImageConfig, runtimeSpec, validateContainerRequest } from './container-spec.js';
@@ -836,11 +836,3 @@ export function signalName(signal: string): NodeJS.Signals {
   return name as NodeJS.Signals;
 }
 
-
-/** Whether `path` is a mount point, read from /proc/self/mountinfo (octal escapes as the kernel writes them). */
-async function isMountPoint(path: string): Promise<boolean> {
-  if (!existsSync(path)) return false;
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return text.split('\n').some((line) => line.split(' ')[4] === escaped);
-}
