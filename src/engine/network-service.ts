@@ -5,10 +5,11 @@
 // exception: its kernel bridge is made when the first container joins it and removed a
 // while after the last one leaves (so back-to-back `run --rm`s do not each make and unmake
 // it) or when the engine stops, so an engine that runs nothing leaves nothing in the kernel.
+// A removed network leaves the API at once and the kernel just after (see remove).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NetworkCreateBody, NetworkInspect } from '../common/api-types.js';
 import { ConflictError, NotFoundError, UsageError } from '../common/errors.js';
@@ -72,6 +73,8 @@ export class NetworkService {
   private readonly run: CommandRunner;
   /** The default bridge's pending removal, while it lingers unused. */
   private lingering: NodeJS.Timeout | undefined;
+  /** Kernel tear-downs of removed networks still under way (see remove). */
+  private readonly departing = new Set<Promise<void>>();
 
   constructor(private readonly options: NetworkServiceOptions) {
     this.pool = parseSubnet(options.addressPool ?? DEFAULT_ADDRESS_POOL);
@@ -85,14 +88,17 @@ export class NetworkService {
   /** Loads the records, makes the predefined ones, and brings back what a reboot took (bridges, rules, DNS). */
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    for (const file of await readdir(this.dir)) {
+    const files = await readdir(this.dir);
+    // Removals a previous engine did not see through: their bridges and rules go now.
+    for (const file of files.filter((f) => f.endsWith(REMOVING))) {
+      const record = await readRecord(join(this.dir, file));
+      if (record) await this.dematerialize(record);
+      await unlink(join(this.dir, file));
+    }
+    for (const file of files) {
       if (!file.endsWith('.json')) continue;
-      try {
-        const record = JSON.parse(await readFile(join(this.dir, file), 'utf8')) as NetworkRecord;
-        this.networks.set(record.Id, record);
-      } catch {
-        // A temp file of an interrupted write, or a torn one from before atomic writes: skip it.
-      }
+      const record = await readRecord(join(this.dir, file));
+      if (record) this.networks.set(record.Id, record);
     }
     for (const name of PREDEFINED) {
       if (this.byName(name)) continue;
@@ -110,6 +116,7 @@ export class NetworkService {
 
   /** The engine stops: a default bridge lingering unused goes now rather than later. */
   async close(): Promise<void> {
+    await this.departed();
     clearTimeout(this.lingering);
     this.lingering = undefined;
     const bridge = this.byName('bridge');
@@ -182,16 +189,34 @@ export class NetworkService {
     return { Id: record.Id, Warning: '' };
   }
 
-  /** Refuses while containers are attached (naming them), and the predefined networks. */
+  /**
+   * Refuses while containers are attached (naming them), and the predefined networks. The
+   * network is gone from the API once this resolves; its bridge and rules follow in the
+   * background, because deleting a bridge waits out the kernel's RCU grace periods (40-60 ms
+   * here, most of a `down`'s last step). Whatever makes a bridge waits for them to be gone
+   * (materialize), and so does close(). The record is renamed <id>.removing first: an engine
+   * that dies before the kernel work is done finishes it at its next start, rather than
+   * making the network again.
+   */
   async remove(ref: string, attachedNames: (record: NetworkRecord) => string[]): Promise<void> {
     const record = this.find(ref);
     if (this.isPredefined(record)) throw new ConflictError(`${record.Name} is a pre-defined network and cannot be removed`);
     const users = attachedNames(record);
     if (users.length) throw new ConflictError(`network ${record.Name} has active endpoints (${users.join(', ')}): remove or disconnect them first`);
-    await this.withLock(record, () => this.dematerialize(record));
+    await this.withLock(record, () => rename(this.recordPath(record), this.removingPath(record)));
     this.networks.delete(record.Id);
-    await unlink(this.recordPath(record)).catch(() => undefined);
     this.publish('destroy', record);
+    const departure: Promise<void> = this.withLock(record, () => this.dematerialize(record))
+      .then(() => unlink(this.removingPath(record)))
+      // Left as <id>.removing: the next engine start tries again.
+      .catch(() => undefined)
+      .finally(() => this.departing.delete(departure));
+    this.departing.add(departure);
+  }
+
+  /** Resolves once the bridges and rules of every removed network have left the kernel. */
+  async departed(): Promise<void> {
+    while (this.departing.size > 0) await Promise.all(this.departing);
   }
 
   async prune(attachedNames: (record: NetworkRecord) => string[]): Promise<{ NetworksDeleted: string[] }> {
@@ -293,6 +318,8 @@ export class NetworkService {
 
   /** Bridge, gateway address, rules and DNS for a network whose record may lack a subnet yet. */
   private async materialize(record: NetworkRecord): Promise<void> {
+    // A removed network's bridge still holds its subnet (which may be the one asked for).
+    await this.departed();
     const bridge = bridgeName(record.Id);
     for (let attempt = 0; ; attempt++) {
       if (!record.FixedSubnet) record.Subnet = formatSubnet(this.pickFreeSubnet(record));
@@ -358,6 +385,7 @@ export class NetworkService {
 
   /** Removes every network's kernel objects and user networks' records (an engine being wiped, e.g. by a test). */
   async destroyAll(): Promise<void> {
+    await this.departed();
     for (const record of [...this.networks.values()]) {
       await this.withLock(record, () => this.dematerialize(record)).catch(() => undefined);
       record.Addresses = {};
@@ -402,6 +430,10 @@ export class NetworkService {
     return join(this.dir, `${record.Id}.json`);
   }
 
+  private removingPath(record: NetworkRecord): string {
+    return join(this.dir, `${record.Id}${REMOVING}`);
+  }
+
   private async save(record: NetworkRecord): Promise<void> {
     await writeFileAtomic(this.recordPath(record), JSON.stringify(record));
   }
@@ -415,6 +447,18 @@ export class NetworkService {
 
   private publish(action: string, record: NetworkRecord): void {
     this.options.events.publish('network', action, record.Id, { name: record.Name, type: record.Driver });
+  }
+}
+
+/** The suffix of a removed network's record until its kernel objects are gone. */
+const REMOVING = '.removing';
+
+async function readRecord(path: string): Promise<NetworkRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as NetworkRecord;
+  } catch {
+    // A temp file of an interrupted write, or a torn one from before atomic writes.
+    return undefined;
   }
 }
 
@@ -458,14 +502,14 @@ function firewallView(record: NetworkRecord): BridgeNetwork {
 /**
  * Takes what an engine's networks made in the kernel (bridges, rules) out again, from its
  * records on disk, with no engine running: for a test or bench that stopped its engine, or
- * one that died half-way. The records stay.
+ * one that died half-way (removals under way included). The records stay.
  */
 export async function sweepNetworkKernelObjects(root: string, firewall: Firewall): Promise<void> {
   const dir = join(root, 'networks');
   const files = await readdir(dir).catch(() => [] as string[]);
-  for (const file of files.filter((f) => f.endsWith('.json'))) {
-    const record = JSON.parse(await readFile(join(dir, file), 'utf8')) as NetworkRecord;
-    if (!record.Subnet) continue;
+  for (const file of files.filter((f) => f.endsWith('.json') || f.endsWith(REMOVING))) {
+    const record = await readRecord(join(dir, file));
+    if (!record?.Subnet) continue;
     await firewall.removeNetwork(firewallView(record)).catch(() => undefined);
     await deleteBridge(bridgeName(record.Id)).catch(() => undefined);
   }

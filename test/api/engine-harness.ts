@@ -20,6 +20,20 @@ import { Firewall } from '../../src/network/firewall.js';
 export const BUSYBOX_IMAGE = 'busybox:test';
 const STACKD = resolve(import.meta.dirname, '../../../bin/stackd.js');
 
+/**
+ * What `read` gives once `done` holds, or after `ms` its last value (for the test to fail on).
+ * For the kernel after a network removal: the engine answers as soon as the network has left
+ * its API, and takes the bridge and rules away just after.
+ */
+export async function settled<T>(read: () => T | Promise<T>, done: (value: T) => boolean, ms = 3000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() >= deadline) return value;
+    await sleep(25);
+  }
+}
+
 /** Why engine tests cannot run here, or undefined when they can. */
 export function engineSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'engine tests need root (namespaces, mounts, cgroups)';

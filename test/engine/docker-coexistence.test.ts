@@ -17,7 +17,7 @@ import { makeBusyboxImage } from '../../src/image/bootstrap.js';
 import { packTar, type TarEntry } from '../../src/image/pack-tar.js';
 import { ImageStore } from '../../src/image/store.js';
 import { runCommand } from '../../src/network/command.js';
-import { BUSYBOX_IMAGE, engineSkipReason } from '../api/engine-harness.js';
+import { BUSYBOX_IMAGE, engineSkipReason, settled } from '../api/engine-harness.js';
 import { runCli } from '../cli/run-cli.js';
 
 const DOCKERD = '/usr/sbin/dockerd';
@@ -371,7 +371,7 @@ t.test('our engine and Debian\'s dockerd in one network namespace: both sides\' 
   // When all of ours is gone, Docker's rules are as Docker left them and none of ours remain.
   const dockerRules = rulesIn(c).others;
   await c.removeOurs();
-  const after = rulesIn(c);
+  const after = await settled(() => rulesIn(c), (rules) => rules.ours.length === 0);
   t.same(after.ours, [], '5. no STK- chain or rule is left');
   t.same(after.others, dockerRules, '5. Docker\'s rules are as Docker left them');
   t.match(c.inNs(['iptables', '-S', 'FORWARD']), /^-P FORWARD DROP$/m, 'the FORWARD policy is still Docker\'s DROP');
