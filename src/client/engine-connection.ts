@@ -1,7 +1,6 @@
 // Finds the engine for the CLI, starting one in the background when nothing answers on
 // the socket (as the first `stack` command on a machine does), and says so once.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +27,8 @@ export async function connectEngine(paths: EnginePaths, options: { autostart: bo
   mkdirSync(paths.runRoot, { recursive: true, mode: 0o711 });
   const log = engineLogFile(paths);
   const out = openSync(log, 'a');
+  // Loaded only here: node:child_process costs every command ~9 ms to load, and the engine is usually up.
+  const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, STACKD, '--root', paths.root, '--run-root', paths.runRoot, '--socket', paths.socket], {
     detached: true,
     stdio: ['ignore', out, out],

@@ -4,7 +4,6 @@
 // which published host ports are taken and which build contexts are missing. The result
 // is plain data, the planner's second input beside the Project.
 
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { ApiClient } from '../client/api-client.js';
@@ -166,7 +165,8 @@ async function portsInUse(project: Project, containers: ObservedContainer[], hos
 export function probePort(ip: string, port: number, protocol: string): Promise<boolean> {
   return new Promise((resolve) => {
     if (protocol === 'udp') {
-      const socket = createSocket(ip.includes(':') ? 'udp6' : 'udp4');
+      // Loaded only here: most stacks publish no UDP port.
+      const socket = process.getBuiltinModule('node:dgram').createSocket(ip.includes(':') ? 'udp6' : 'udp4');
       socket.once('error', () => resolve(false));
       socket.bind(port, ip, () => socket.close(() => resolve(true)));
       return;

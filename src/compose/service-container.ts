@@ -3,8 +3,8 @@
 // body without what differs between replicas, is what `up` compares to decide whether a
 // running container still matches its service.
 
-import { createHash } from 'node:crypto';
 import type { ContainerCreateBody, EndpointConfig, HealthConfig, HostConfig, PortBinding, RestartPolicy } from '../common/api-types.js';
+import { sha256Hex } from '../common/sha256.js';
 import { LABEL } from './labels.js';
 import type { Project, Service } from './model.js';
 import { injectedFilesShape, serviceFileBinds } from './service-files.js';
@@ -272,7 +272,7 @@ export function serviceConfigHash(project: Project, service: Service): string {
 
 /** The sha256 of a config's stable JSON: the config-hash label of containers, networks and volumes. */
 export function configDigest(value: unknown): string {
-  return createHash('sha256').update(stableJson(value)).digest('hex');
+  return sha256Hex(stableJson(value));
 }
 
 export function containerCreateBody(project: Project, service: Service, number: number, hash = serviceConfigHash(project, service)): ContainerCreateBody {

@@ -3,9 +3,9 @@
 // `content:` or taken from an `environment:` variable is written into the container after
 // it is created and before it starts. Secrets go under /run/secrets/, configs at /<name>.
 
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
+import { sha256Hex } from '../common/sha256.js';
 import type { ApiClient } from '../client/api-client.js';
 import type { ConfigConfig, Project, Service, ServiceFileRef } from './model.js';
 
@@ -52,7 +52,7 @@ export function injectedFilesShape(project: Project, service: Service): string |
   const shapes = placed(project, service).filter((p) => p.definition?.file === undefined).map((p) => ({
     path: p.path, mode: p.ref.mode, uid: p.ref.uid, gid: p.ref.gid,
     environment: p.definition?.environment,
-    content: p.definition?.content === undefined ? undefined : createHash('sha256').update(p.definition.content).digest('hex'),
+    content: p.definition?.content === undefined ? undefined : sha256Hex(p.definition.content),
   }));
   return shapes.length ? JSON.stringify(shapes) : undefined;
 }
