@@ -4,7 +4,8 @@
 // (examples/postgres-redis, images already present on both sides): after a warm-up round,
 // BENCH_RUNS rounds (default 5) of `up -d` wall time, time from the start of `up` until
 // Postgres answers (`pg_isready` on its published 127.0.0.1 port) and until Redis answers
-// PONG (`redis-cli ping`), and `down` wall time. Then a 50-service stack of busybox
+// PONG (`redis-cli ping`), and `down` wall time (and until the project's bridge has left
+// the kernel: our engine deletes it just after answering). Then a 50-service stack of busybox
 // containers: `up -d` and `down` wall times. Prints medians and the ratios stack/docker.
 //
 // Our side is a private stackd (temp root, run dir and socket) driven by the real CLI as
@@ -52,6 +53,8 @@ interface Figures {
   postgresReady: number[];
   redisReady: number[];
   down: number[];
+  /** From the start of `down` until the project's bridges have left the kernel (our engine deletes them just after it answers). */
+  downKernel: number[];
   smallUp: number[];
   smallDown: number[];
 }
@@ -175,7 +178,7 @@ async function prepareRounds(side: Side, dir: string): Promise<SideRounds> {
   const env = { ...side.env, POSTGRES_PORT: String(pgPort), REDIS_PORT: String(redisPort) };
   return {
     side,
-    figures: { up: [], postgresReady: [], redisReady: [], down: [], smallUp: [], smallDown: [] },
+    figures: { up: [], postgresReady: [], redisReady: [], down: [], downKernel: [], smallUp: [], smallDown: [] },
     example: composer(side, env, writeExampleStackFile(dir, side.name), 'benchdb'),
     small: composer(side, env, writeSmallStackFile(dir, side.busybox), 'benchsmall'),
     pgPort,
@@ -190,12 +193,36 @@ async function exampleRound(r: SideRounds, counted: boolean): Promise<void> {
     readyAt(postgresAnswers(r.pgPort), `${r.side.name}: Postgres on ${r.pgPort}`),
     readyAt(redisAnswers(r.redisPort), `${r.side.name}: Redis on ${r.redisPort}`),
   ]);
+  const bridges = await projectBridges(r.side, 'benchdb');
+  const downStarted = performance.now();
   const down = await r.example('down');
+  const kernelClean = await bridgesGoneAt(bridges) - downStarted;
   if (!counted) return; // the warm-up also initialises the Postgres data volume
   r.figures.up.push(up);
   r.figures.postgresReady.push(pg - started);
   r.figures.redisReady.push(redis - started);
   r.figures.down.push(down);
+  r.figures.downKernel.push(kernelClean);
+}
+
+/** The kernel names of a project's bridges, from its engine's API (the same call on both sides). */
+async function projectBridges(side: Side, project: string): Promise<string[]> {
+  const socket = side.name === 'stack' ? side.env.STACK_SOCKET! : side.env.DOCKER_HOST!.replace(/^unix:\/\//, '');
+  const networks = JSON.parse((await http(socket, 'GET', '/networks')).body) as Array<{ Id: string; Labels: Record<string, string> | null; Options: Record<string, string> | null }>;
+  return networks
+    .filter((n) => n.Labels?.['com.docker.compose.project'] === project)
+    .map((n) => n.Options?.['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`);
+}
+
+/** The moment none of these links is left in the host's namespace (polled every 2 ms, bounded). */
+async function bridgesGoneAt(bridges: readonly string[]): Promise<number> {
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    const links = readFileSync('/proc/net/dev', 'utf8');
+    if (!bridges.some((b) => links.includes(`${b}:`))) return performance.now();
+    await sleep(2);
+  }
+  throw new Error(`bridges ${bridges.join(', ')} still there ${READY_TIMEOUT_MS} ms after down`);
 }
 
 async function smallRound(r: SideRounds, counted: boolean): Promise<void> {
@@ -331,6 +358,7 @@ function printTable(stack: Figures | undefined, docker: Figures | undefined, doc
     ['example: Postgres ready (from up)', 'postgresReady', '<= 0.333'],
     ['example: Redis PONG (from up)', 'redisReady', ''],
     ['example down (wall)', 'down', '<= 0.333'],
+    ['example down, until bridge is gone', 'downKernel', ''],
     [`${SMALL_SERVICES} services up -d (wall)`, 'smallUp', 'stack < 3000 ms'],
     [`${SMALL_SERVICES} services down (wall)`, 'smallDown', ''],
   ];
