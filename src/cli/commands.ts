@@ -89,12 +89,25 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     });
+  skipHelpRendering(parser);
   const out = captureYargsOutput(io);
   try {
     await parser.parseAsync();
   } finally {
     out.flush();
   }
+}
+
+/**
+ * yargs lays out a command's whole help text as soon as its handler starts, to have it should
+ * the handler fail later: ~30 ms of every command (string widths and wrapping of every line)
+ * for a text never shown, since failures are ours to report (fail() throws, no help on fail).
+ * `--help` itself is unaffected: it is answered before any handler runs.
+ */
+function skipHelpRendering(parser: unknown): void {
+  const internals = (parser as { getInternalMethods?: () => { getUsageInstance(): { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
 }
 
 /**
