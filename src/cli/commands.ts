@@ -35,6 +35,7 @@ import { lsCommand } from './ls.js';
 import { waitCommand } from './wait.js';
 import { eventsCommand } from './events.js';
 import { watchCommand } from './watch.js';
+import { commandShortFlags } from './command-short-flags.js';
 import { withGlobalOptions } from './global-options.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
@@ -128,46 +129,4 @@ function captureYargsOutput(io: CliIO) {
       text = '';
     },
   };
-}
-
-/**
- * Short flags that Compose gives the whole tool (-f file, -p project) but Docker gives some
- * commands (rm -f, run -p): after the command word they are the command's, as a user of
- * either expects, up to the `--` that starts a container's own command.
- */
-const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
-  run: { '-p': '--publish' },
-  build: { '-f': '--dockerfile', '--file': '--dockerfile' },
-  rm: { '-f': '--force' },
-  rmi: { '-f': '--force' },
-  'image remove': { '-f': '--force' },
-  'image prune': { '-f': '--force' },
-  'builder prune': { '-f': '--force' },
-  login: { '-p': '--password' },
-  logs: { '-f': '--follow' },
-  up: { '-V': '--renew-anon-volumes' },
-  inspect: { '-f': '--format' },
-  'image inspect': { '-f': '--format' },
-  'network inspect': { '-f': '--format' },
-  'volume inspect': { '-f': '--format' },
-  'network ls': { '-f': '--filter' },
-  'network prune': { '-f': '--force' },
-  'volume ls': { '-f': '--filter' },
-  'volume rm': { '-f': '--force' },
-  'volume remove': { '-f': '--force' },
-  'volume prune': { '-f': '--force' },
-};
-
-/** The global options that take a value: their values are not command words. */
-const GLOBAL_WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
-
-export function commandShortFlags(argv: readonly string[]): string[] {
-  let at = 0;
-  while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_WITH_VALUE.has(argv[at]!) ? 2 : 1;
-  if (at >= argv.length || (COMMAND_SHORT_FLAGS[argv[at]!] === undefined && COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`] === undefined)) return [...argv];
-  const two = COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`];
-  const flags = two ?? COMMAND_SHORT_FLAGS[argv[at]!]!;
-  const from = two ? at + 1 : at;
-  const end = argv.indexOf('--', from);
-  return argv.map((a, i) => (i > from && (end === -1 || i < end) ? flags[a] ?? a : a));
 }

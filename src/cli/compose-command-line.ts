@@ -1,5 +1,5 @@
-// Reading a compose command's line without yargs, for the commands that are timed (config,
-// up, down): global options anywhere, the command word, its flags and single-valued
+// Reading a compose command's line without yargs, for the commands run most (config, up,
+// down, ps, logs): global options anywhere, the command word, its flags and single-valued
 // options, service names. It reads only the spellings yargs reads the same way; anything
 // it is not sure of (help, `--no-x` it does not list, bundled short flags, repeated
 // flags, a flag followed by `true`/`false`, unknown options) makes it answer undefined,
@@ -13,8 +13,8 @@ export interface CommandLineSpec<F extends string, O extends string> {
   flags: Record<string, F>;
   /** Spellings of the command's single-valued options to their key. */
   options: Record<string, O>;
-  /** The values an option may take; others go to yargs, which says what is allowed. */
-  choices: Record<O, ReadonlySet<string>>;
+  /** The values an option may take (others go to yargs, which says what is allowed); any value for an option not named. */
+  choices: Partial<Record<O, ReadonlySet<string>>>;
   /** Whether yargs takes the command's own flags before the command word too (it does for some only). */
   flagsBeforeCommand: boolean;
 }
@@ -78,7 +78,7 @@ export function readCommandLine<F extends string, O extends string>(argv: readon
   for (const key of new Set(Object.values<O>(spec.options))) {
     const value = single[key];
     if (value === undefined) continue;
-    if (!spec.choices[key].has(value)) return undefined;
+    if (spec.choices[key] && !spec.choices[key].has(value)) return undefined;
     options[key] = value;
   }
   // Shaped as yargs leaves them: a repeatable option given once is a string.

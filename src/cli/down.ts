@@ -28,7 +28,7 @@ export function downCommand(io: CliIO): CommandModule<GlobalArgs, DownArgs> {
   };
 }
 
-/** What `down` does once its command line is read (by yargs, or by up-down-fast-path.ts). */
+/** What `down` does once its command line is read (by yargs, or by plain-command-lines.ts). */
 export async function runDown(args: DownArgs, io: CliIO): Promise<void> {
   const { loadComposeProject, rendererFor } = await import('./compose-project.js');
   const { downProject } = await import('../compose/down.js');

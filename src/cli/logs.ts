@@ -13,7 +13,7 @@ import { interruption, type CliIO } from './io.js';
 import { containerNameOf, containersOfService, findProjectScope, noProject, type ProjectScope, replicaIndex, replicaOf, resolveContainer, serviceOf, splitNames } from './project-scope.js';
 import { plainRenderer, useColour } from './render-plain.js';
 
-interface LogsArgs extends GlobalArgs {
+export interface LogsArgs extends GlobalArgs {
   names?: string[] | undefined;
   follow: boolean;
   tail?: string | undefined;
@@ -42,50 +42,53 @@ export function logsCommand(io: CliIO): CommandModule<GlobalArgs, LogsArgs> {
         .option('log-prefix', { type: 'boolean', default: true, description: '--no-log-prefix: print lines without the container name' })
         .option('color', { type: 'boolean', default: true, description: '--no-color: no colours in the prefixes' })
         .option('index', { type: 'number', description: 'Only this replica of the services' }) as unknown as Argv<LogsArgs>,
-    handler: async (args) => {
-      const client = await engineClient(io);
-      const scope = await findProjectScope(args, io, client);
-      const names = args.names ?? [];
-      const index = replicaIndex(args.index);
-      if (!scope && names.length === 0) throw noProject('logs without a container name shows the project\'s services');
-      const { services, containers: refs } = splitNames(scope, names);
-      const stop = interruption(io);
-      try {
-        // One container named by its own name: its output as it is, stdout and stderr apart.
-        if (services.length === 0 && refs.length === 1) {
-          const target = await resolveContainer(client, scope, refs[0]!);
-          const { streamLogs } = await import('../client/log-stream.js');
-          await streamLogs(client, target.id, {
-            follow: args.follow,
-            signal: stop.signal,
-            ...(args.tail !== undefined ? { tail: args.tail } : {}),
-            ...(args.since !== undefined ? { since: args.since } : {}),
-            ...(args.until !== undefined ? { until: args.until } : {}),
-          }, (line) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(args.timestamps ? `${line.time} ${line.text}` : line.text));
-          return;
-        }
-        const { containers, services: followed } = await loggedContainers(client, scope, names, index);
-        const renderer = plainRenderer(io, args.color && useColour(io), args.logPrefix);
-        renderer.alignLogs(containers.map((c) => c.name));
-        const { projectLogs } = await import('../compose/project-logs.js');
-        await projectLogs(client, {
-          project: scope?.name ?? '',
-          containers,
-          services: followed,
-          follow: args.follow,
-          timestamps: args.timestamps,
-          signal: stop.signal,
-          emit: renderer.emit,
-          onNewContainer: (c) => renderer.alignLogs([c.name]),
-          ...(args.tail !== undefined ? { tail: args.tail } : {}),
-          ...(args.since !== undefined ? { since: args.since } : {}),
-          ...(args.until !== undefined ? { until: args.until } : {}),
-        });
-      } finally {
-        stop.dispose();
-      }
-    },
+    handler: (args) => runLogs(args, io),
   };
+}
+
+/** What `logs` does once its command line is read (by yargs, or by plain-command-lines.ts). */
+export async function runLogs(args: LogsArgs, io: CliIO): Promise<void> {
+  const client = await engineClient(io);
+  const scope = await findProjectScope(args, io, client);
+  const names = args.names ?? [];
+  const index = replicaIndex(args.index);
+  if (!scope && names.length === 0) throw noProject('logs without a container name shows the project\'s services');
+  const { services, containers: refs } = splitNames(scope, names);
+  const stop = interruption(io);
+  try {
+    // One container named by its own name: its output as it is, stdout and stderr apart.
+    if (services.length === 0 && refs.length === 1) {
+      const target = await resolveContainer(client, scope, refs[0]!);
+      const { streamLogs } = await import('../client/log-stream.js');
+      await streamLogs(client, target.id, {
+        follow: args.follow,
+        signal: stop.signal,
+        ...(args.tail !== undefined ? { tail: args.tail } : {}),
+        ...(args.since !== undefined ? { since: args.since } : {}),
+        ...(args.until !== undefined ? { until: args.until } : {}),
+      }, (line) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(args.timestamps ? `${line.time} ${line.text}` : line.text));
+      return;
+    }
+    const { containers, services: followed } = await loggedContainers(client, scope, names, index);
+    const renderer = plainRenderer(io, args.color && useColour(io), args.logPrefix);
+    renderer.alignLogs(containers.map((c) => c.name));
+    const { projectLogs } = await import('../compose/project-logs.js');
+    await projectLogs(client, {
+      project: scope?.name ?? '',
+      containers,
+      services: followed,
+      follow: args.follow,
+      timestamps: args.timestamps,
+      signal: stop.signal,
+      emit: renderer.emit,
+      onNewContainer: (c) => renderer.alignLogs([c.name]),
+      ...(args.tail !== undefined ? { tail: args.tail } : {}),
+      ...(args.since !== undefined ? { since: args.since } : {}),
+      ...(args.until !== undefined ? { until: args.until } : {}),
+    });
+  } finally {
+    stop.dispose();
+  }
 }
 
 /**

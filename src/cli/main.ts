@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { ConflictError, ContainerExit, InvalidStackFileError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
 import { readConfigCommandLine, runConfigWithoutYargs } from './config-fast-path.js';
 import { runWithoutYargs } from './run-fast-path.js';
-import { runUpDownWithoutYargs } from './up-down-fast-path.js';
+import { runPlainCommandLine } from './plain-command-lines.js';
 import { processIO, type CliIO } from './io.js';
 import { restoreHeldCaCertificates } from '../common/held-ca-certificates.js';
 import { useShortRunSettings } from './short-run.js';
@@ -28,7 +28,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     if (await runConfigWithoutYargs(argv, io)) return EXIT.ok;
     if (await runWithoutYargs(argv, io)) return EXIT.ok;
-    if (await runUpDownWithoutYargs(argv, io)) return EXIT.ok;
+    if (await runPlainCommandLine(argv, io)) return EXIT.ok;
     const { runCommandLine } = await import('./commands.js');
     await runCommandLine(argv, io);
     return EXIT.ok;

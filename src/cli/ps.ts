@@ -10,7 +10,7 @@ import type { CliIO } from './io.js';
 import { containerNameOf, findProjectScope, noProject, type ProjectScope, requireServices, serviceOf } from './project-scope.js';
 import { printTable } from './table.js';
 
-interface PsArgs extends GlobalArgs {
+export interface PsArgs extends GlobalArgs {
   service?: string[] | undefined;
   all: boolean;
   quiet: boolean;
@@ -35,29 +35,32 @@ export function psCommand(io: CliIO): CommandModule<GlobalArgs, PsArgs> {
         .option('status', { type: 'string', description: `Only containers in this state (repeatable): ${STATES.join(', ')}` })
         .option('format', { type: 'string', choices: ['table', 'json'], description: 'Output format' })
         .option('filter', { type: 'string', description: 'label=K[=V], name=, status= (repeatable)' }) as unknown as Argv<PsArgs>,
-    handler: async (args) => {
-      const client = await engineClient(io);
-      const filters = parseFilters(args.filter);
-      const scope = await findProjectScope(args, io, client);
-      if (scope) {
-        printProjectContainers(io, scope, args, filters);
-        return;
-      }
-      if (args.service?.length) throw noProject(`ps ${args.service.join(' ')}: service names need a project`);
-      if (args.services) throw noProject('ps --services needs a project');
-      for (const s of list(args.status)) (filters.status ??= []).push(s);
-      const rows = await client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: args.all ? 1 : 0, ...(Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {}) } });
-      if (args.quiet) {
-        for (const r of rows) io.stdout.write(`${r.Id.slice(0, 12)}\n`);
-      } else if (args.format === 'json') {
-        for (const r of rows) io.stdout.write(`${JSON.stringify({ ID: r.Id.slice(0, 12), Names: r.Names.map((n) => n.slice(1)).join(','), Image: r.Image, Command: r.Command, State: r.State, Status: r.Status, Ports: portsText(r.Ports), Labels: r.Labels })}\n`);
-      } else {
-        printTable(io, ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [
-          r.Id.slice(0, 12), r.Image, quotedCommand(r.Command), ago(r.Created), r.Status, portsText(r.Ports), r.Names.map((n) => n.slice(1)).join(','),
-        ]));
-      }
-    },
+    handler: (args) => runPs(args, io),
   };
+}
+
+/** What `ps` does once its command line is read (by yargs, or by plain-command-lines.ts). */
+export async function runPs(args: PsArgs, io: CliIO): Promise<void> {
+  const client = await engineClient(io);
+  const filters = parseFilters(args.filter);
+  const scope = await findProjectScope(args, io, client);
+  if (scope) {
+    printProjectContainers(io, scope, args, filters);
+    return;
+  }
+  if (args.service?.length) throw noProject(`ps ${args.service.join(' ')}: service names need a project`);
+  if (args.services) throw noProject('ps --services needs a project');
+  for (const s of list(args.status)) (filters.status ??= []).push(s);
+  const rows = await client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: args.all ? 1 : 0, ...(Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {}) } });
+  if (args.quiet) {
+    for (const r of rows) io.stdout.write(`${r.Id.slice(0, 12)}\n`);
+  } else if (args.format === 'json') {
+    for (const r of rows) io.stdout.write(`${JSON.stringify({ ID: r.Id.slice(0, 12), Names: r.Names.map((n) => n.slice(1)).join(','), Image: r.Image, Command: r.Command, State: r.State, Status: r.Status, Ports: portsText(r.Ports), Labels: r.Labels })}\n`);
+  } else {
+    printTable(io, ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows.map((r) => [
+      r.Id.slice(0, 12), r.Image, quotedCommand(r.Command), ago(r.Created), r.Status, portsText(r.Ports), r.Names.map((n) => n.slice(1)).join(','),
+    ]));
+  }
 }
 
 function parseFilters(values: string | string[] | undefined): Record<string, string[]> {

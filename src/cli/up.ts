@@ -73,7 +73,7 @@ export function parseScale(values: string | string[] | undefined): Record<string
   return out;
 }
 
-/** What `up` does once its command line is read (by yargs, or by up-down-fast-path.ts). */
+/** What `up` does once its command line is read (by yargs, or by plain-command-lines.ts). */
 export async function runUp(args: UpArgs, io: CliIO): Promise<void> {
   const { loadComposeProject, rendererFor } = await import('./compose-project.js');
   const { upProject } = await import('../compose/up.js');

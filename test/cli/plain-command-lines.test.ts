@@ -1,26 +1,37 @@
-// `stack up` and `stack down` read without yargs (up-down-fast-path.ts) must hand the
-// commands exactly the arguments yargs would, and leave every line they are not sure of
-// to yargs. (What up and down then do is the same code either way: test/compose and
+// `stack up`, `down`, `ps` and `logs` read without yargs (plain-command-lines.ts) must hand
+// the commands exactly the arguments yargs would, and leave every line they are not sure of
+// to yargs. (What the commands then do is the same code either way: test/compose and
 // test/examples run them through main, so through this reader.)
 import t from 'tap';
 import yargs from 'yargs';
+import { commandShortFlags } from '../../src/cli/command-short-flags.js';
 import { downCommand } from '../../src/cli/down.js';
 import { withGlobalOptions } from '../../src/cli/global-options.js';
 import type { CliIO } from '../../src/cli/io.js';
+import { logsCommand } from '../../src/cli/logs.js';
+import { readDownCommandLine, readLogsCommandLine, readPsCommandLine, readUpCommandLine } from '../../src/cli/plain-command-lines.js';
+import { psCommand } from '../../src/cli/ps.js';
 import { upCommand } from '../../src/cli/up.js';
-import { readDownCommandLine, readUpCommandLine } from '../../src/cli/up-down-fast-path.js';
 
 const io: CliIO = { cwd: '/', env: {}, stdout: { write: () => undefined }, stderr: { write: () => undefined } };
 
 const UP_KEYS = ['file', 'projectName', 'projectDirectory', 'envFile', 'profile', 'service', 'detach', 'dryRun', 'wait', 'forceRecreate', 'recreate', 'deps',
   'scale', 'removeOrphans', 'renewAnonVolumes', 'timeout', 'pull', 'build', 'abortOnContainerExit', 'exitCodeFrom', 'format', 'tui', 'watch'];
 const DOWN_KEYS = ['file', 'projectName', 'projectDirectory', 'envFile', 'profile', 'volumes', 'removeOrphans', 'timeout', 'format'];
+const PS_KEYS = ['file', 'projectName', 'projectDirectory', 'envFile', 'profile', 'service', 'all', 'quiet', 'services', 'status', 'format', 'filter'];
+const LOGS_KEYS = ['file', 'projectName', 'projectDirectory', 'envFile', 'profile', 'names', 'follow', 'tail', 'since', 'until', 'timestamps', 'logPrefix', 'color', 'index'];
+const COMMANDS = {
+  up: { module: upCommand, keys: UP_KEYS },
+  down: { module: downCommand, keys: DOWN_KEYS },
+  ps: { module: psCommand, keys: PS_KEYS },
+  logs: { module: logsCommand, keys: LOGS_KEYS },
+};
 
-/** The arguments yargs hands the command's handler, reduced to the keys the command reads. */
-async function throughYargs(argv: string[], command: 'up' | 'down'): Promise<Record<string, unknown>> {
-  const module = command === 'up' ? upCommand(io) : downCommand(io);
+/** The arguments yargs hands the command's handler (from the line as main rewrites it), reduced to the keys the command reads. */
+async function throughYargs(argv: string[], command: keyof typeof COMMANDS): Promise<Record<string, unknown>> {
+  const module = (COMMANDS[command].module as (io: CliIO) => object)(io);
   let handed: Record<string, unknown> | undefined;
-  await withGlobalOptions(yargs(argv))
+  await withGlobalOptions(yargs(commandShortFlags(argv)))
     .command({ ...module, handler: (args: Record<string, unknown>) => { handed = args; } } as never)
     .strict()
     .exitProcess(false)
@@ -28,15 +39,15 @@ async function throughYargs(argv: string[], command: 'up' | 'down'): Promise<Rec
       throw err ?? new Error(msg);
     })
     .parseAsync();
-  return comparable(handed!, command === 'up' ? UP_KEYS : DOWN_KEYS);
+  return comparable(handed!, COMMANDS[command].keys);
 }
 
 function comparable(args: object, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const value = (args as Record<string, unknown>)[key];
-    // No service named: yargs hands [], the reader leaves the key out; up reads both as "all".
-    if (value === undefined || (key === 'service' && Array.isArray(value) && value.length === 0)) continue;
+    // No service named: yargs hands [], the reader leaves the key out; the commands read both as "all".
+    if (value === undefined || ((key === 'service' || key === 'names') && Array.isArray(value) && value.length === 0)) continue;
     out[key] = value;
   }
   return out;
@@ -56,6 +67,27 @@ const UP_LEFT_TO_YARGS = [
 ];
 const DOWN_READ_HERE = [['down'], ['down', '-v'], ['down', '--volumes'], ['down', '--remove-orphans'], ['-p', 'x', 'down'], ['down', '-f', 'a.yaml', '--format', 'json']];
 const DOWN_LEFT_TO_YARGS = [['down', 'web'], ['down', '-t', '0'], ['down', '-v', '-v'], ['down', '--rmi', 'all'], ['down', '--help'], ['down', '-vx'], ['-v', 'down'], ['up']];
+
+const PS_READ_HERE = [['ps'], ['ps', '-a'], ['ps', '--all', 'web'], ['ps', 'web', 'db', '-q'], ['ps', '--services'], ['ps', '--format', 'json'], ['-p', 'x', 'ps', '-a'], ['ps', '-f', 'a.yaml']];
+const PS_LEFT_TO_YARGS = [['ps', '-aq'], ['ps', '--status', 'running'], ['ps', '--filter', 'name=x'], ['ps', '--format', 'xml'], ['ps', '--help'], ['-a', 'ps'], ['ps', '-a', '-a'], ['pss']];
+const LOGS_READ_HERE = [['logs'], ['logs', '-f'], ['logs', '--follow', 'web'], ['logs', 'web', 'db'], ['logs', '-t', '--tail', '5'], ['logs', '-n', '10', 'web'], ['logs', '--no-log-prefix', '--no-color'],
+  ['logs', '--since', '2024-01-01T00:00:00Z', '--until=1700000000'], ['-f', 'a.yaml', 'logs', '-f'], ['-p', 'x', 'logs', 'web']];
+const LOGS_LEFT_TO_YARGS = [['logs', '--index', '2'], ['logs', '-ft'], ['logs', '--tail', '-1'], ['logs', '--help'], ['logs', '-f', '-f'], ['logs', '--log-prefix'], ['-t', 'logs']];
+
+t.test('plain ps and logs lines are read here, as yargs reads them', async (t) => {
+  for (const argv of PS_READ_HERE) {
+    const read = readPsCommandLine(argv);
+    t.not(read, undefined, `read here: ${argv.join(' ')}`);
+    t.same(comparable(read ?? {}, PS_KEYS), await throughYargs(argv, 'ps'), argv.join(' '));
+  }
+  for (const argv of LOGS_READ_HERE) {
+    const read = readLogsCommandLine(argv);
+    t.not(read, undefined, `read here: ${argv.join(' ')}`);
+    t.same(comparable(read ?? {}, LOGS_KEYS), await throughYargs(argv, 'logs'), argv.join(' '));
+  }
+  for (const argv of PS_LEFT_TO_YARGS) t.equal(readPsCommandLine(argv), undefined, `left to yargs: ${argv.join(' ')}`);
+  for (const argv of LOGS_LEFT_TO_YARGS) t.equal(readLogsCommandLine(argv), undefined, `left to yargs: ${argv.join(' ')}`);
+});
 
 t.test('plain up lines are read here, as yargs reads them', async (t) => {
   for (const argv of UP_READ_HERE) {
