@@ -59,6 +59,10 @@ class Terminal {
     for (const k of keys) execFileSync('tmux', ['-L', this.socket, 'send-keys', '-t', this.session, k]);
   }
 
+  resize(columns: number, rows: number): void {
+    execFileSync('tmux', ['-L', this.socket, 'resize-window', '-t', this.session, '-x', String(columns), '-y', String(rows)]);
+  }
+
   type(text: string): void {
     execFileSync('tmux', ['-L', this.socket, 'send-keys', '-t', this.session, '-l', text]);
   }
@@ -161,6 +165,15 @@ t.test('stack up on a terminal: the live display, its keys, detach, q and Ctrl-C
     await term.until(t, '? shows the keys', (s) => s.includes('detach: leave the stack running and quit'));
     term.keys('Escape');
     await term.until(t, 'esc closes the help', (s) => s.includes('logs of ticker'));
+
+    // A smaller terminal: the display is laid out again for it, once (no stale frame left above), the keys still at the bottom.
+    term.resize(100, 30);
+    await term.until(t, 'a resized terminal gets the whole display, laid out once for its size', (s) => {
+      const lines = s.replace(/\s+$/, '').split('\n');
+      return lines.length <= 30 && lines.every((l) => l.length <= 100)
+        && lines.filter((l) => l.includes('stack · tuiduo')).length === 1 && lines.filter((l) => l.startsWith('SERVICE ')).length === 1
+        && lines.at(-1)!.startsWith('↑↓/jk select') && row(s, 'ticker')?.STATE === 'running' && logLines(s).length > 0;
+    });
 
     term.keys('d');
     await term.until(t, 'd detaches with code 0', (s) => s.includes('EXIT=0'));
