@@ -35,47 +35,55 @@ import { lsCommand } from './ls.js';
 import { waitCommand } from './wait.js';
 import { eventsCommand } from './events.js';
 import { watchCommand } from './watch.js';
-import { withGlobalOptions } from './global-options.js';
+import { GLOBAL_OPTIONS_WITH_VALUE, withGlobalOptions } from './global-options.js';
+import { environmentWithHost } from './host-option.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
 
 /** Parse and run one command line; errors propagate to main.ts. */
 export async function runCommandLine(argv: readonly string[], io: CliIO): Promise<void> {
+  // A --host after the command word (main.ts takes one before it): the commands find the
+  // engine in their io's environment, read when they run, after this middleware.
+  let env = io.env;
+  const commandIO: CliIO = { ...io, get env() { return env; } };
   const parser = withGlobalOptions(yargs(commandShortFlags(separateRunCommand(argv))))
     .scriptName('stack')
     .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
-    .command(configCommand(io))
-    .command(imageCommand(io))
-    .command(buildCommand(io))
-    .command(builderCommand(io))
-    .command(runCommand(io))
-    .command(engineCommand(io))
-    .command(psCommand(io))
-    .command(logsCommand(io))
-    .command(execCommand(io))
-    .command(lifecycleCommands(io))
-    .command(inspectCommand(io))
-    .command(imagesCommand(io))
-    .command(topCommand(io))
-    .command(portCommand(io))
-    .command(cpCommand(io))
-    .command(statsCommand(io))
-    .command(networkCommand(io))
-    .command(volumeCommand(io))
-    .command(pullCommand(io))
-    .command(pushCommand(io))
-    .command(tagCommand(io))
-    .command(loginCommand(io))
-    .command(logoutCommand(io))
-    .command(upCommand(io))
-    .command(downCommand(io))
-    .command(saveCommand(io))
-    .command(loadCommand(io))
-    .command(rmiCommand(io))
-    .command(lsCommand(io))
-    .command(waitCommand(io))
-    .command(eventsCommand(io))
-    .command(watchCommand(io))
+    .command(configCommand(commandIO))
+    .command(imageCommand(commandIO))
+    .command(buildCommand(commandIO))
+    .command(builderCommand(commandIO))
+    .command(runCommand(commandIO))
+    .command(engineCommand(commandIO))
+    .command(psCommand(commandIO))
+    .command(logsCommand(commandIO))
+    .command(execCommand(commandIO))
+    .command(lifecycleCommands(commandIO))
+    .command(inspectCommand(commandIO))
+    .command(imagesCommand(commandIO))
+    .command(topCommand(commandIO))
+    .command(portCommand(commandIO))
+    .command(cpCommand(commandIO))
+    .command(statsCommand(commandIO))
+    .command(networkCommand(commandIO))
+    .command(volumeCommand(commandIO))
+    .command(pullCommand(commandIO))
+    .command(pushCommand(commandIO))
+    .command(tagCommand(commandIO))
+    .command(loginCommand(commandIO))
+    .command(logoutCommand(commandIO))
+    .command(upCommand(commandIO))
+    .command(downCommand(commandIO))
+    .command(saveCommand(commandIO))
+    .command(loadCommand(commandIO))
+    .command(rmiCommand(commandIO))
+    .command(lsCommand(commandIO))
+    .command(waitCommand(commandIO))
+    .command(eventsCommand(commandIO))
+    .command(watchCommand(commandIO))
+    .middleware((args) => {
+      if (typeof args.host === 'string') env = environmentWithHost(env, args.host);
+    }, true)
     .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .demandCommand(1, 'name a command, e.g. "stack config"; see "stack --help"')
     .strict()
@@ -158,12 +166,9 @@ const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   'volume prune': { '-f': '--force' },
 };
 
-/** The global options that take a value: their values are not command words. */
-const GLOBAL_WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
-
 export function commandShortFlags(argv: readonly string[]): string[] {
   let at = 0;
-  while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_WITH_VALUE.has(argv[at]!) ? 2 : 1;
+  while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_OPTIONS_WITH_VALUE.has(argv[at]!) ? 2 : 1;
   if (at >= argv.length || (COMMAND_SHORT_FLAGS[argv[at]!] === undefined && COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`] === undefined)) return [...argv];
   const two = COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`];
   const flags = two ?? COMMAND_SHORT_FLAGS[argv[at]!]!;
