@@ -34,8 +34,15 @@ export function parseSshAddress(text: string, localUser: string): SshAddress {
     port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
     if (!(port >= 1 && port <= 65535)) throw bad(`the port "${portText}" is not a number from 1 to 65535`);
   }
-  const socket = path === undefined || path === '/' ? DEFAULT_REMOTE_SOCKET : decodeURIComponent(path);
-  return { user: user === undefined ? localUser : decodeURIComponent(user), host, port, socket };
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw bad(`it cannot be read (a "%" not followed by two hex digits in "${part}")`);
+    }
+  };
+  const socket = path === undefined || path === '/' ? DEFAULT_REMOTE_SOCKET : decode(path);
+  return { user: user === undefined ? localUser : decode(user), host, port, socket };
 }
 
 /** The address written out in full, for messages. */
