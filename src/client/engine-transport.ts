@@ -7,6 +7,8 @@ import type { ClientRequestArgs } from 'node:http';
 export interface EngineTransport {
   /** Where the engine is, as messages name it: a socket path, or ssh://user@host:port/socket. */
   readonly address: string;
+  /** True when the engine runs on this machine: its ports and paths are this machine's. */
+  readonly onThisMachine: boolean;
   /** The part of node:http's request options that routes one request there. */
   connectOptions(): Pick<ClientRequestArgs, 'socketPath' | 'createConnection'>;
   /** Ends whatever the transport keeps open between requests, so the process can exit. */
@@ -14,5 +16,5 @@ export interface EngineTransport {
 }
 
 export function unixSocketTransport(socket: string): EngineTransport {
-  return { address: socket, connectOptions: () => ({ socketPath: socket }), close: () => {} };
+  return { address: socket, onThisMachine: true, connectOptions: () => ({ socketPath: socket }), close: () => {} };
 }

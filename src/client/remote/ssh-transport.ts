@@ -25,6 +25,7 @@ const OPEN_PROHIBITED = 1;
 
 export class SshTransport implements EngineTransport {
   readonly address: string;
+  readonly onThisMachine = false;
   private connection: Promise<Client> | undefined;
 
   constructor(private readonly target: SshAddress, private readonly env: Environment) {
@@ -133,9 +134,9 @@ export class SshTransport implements EngineTransport {
   private noCredentials(credentials: SshCredentials): RuntimeFailure {
     if (credentials.encrypted.length) {
       const key = credentials.encrypted[0]!;
-      return new RuntimeFailure(`cannot log in to ${this.address}: ${key} needs a passphrase and no ssh-agent runs (SSH_AUTH_SOCK is not set); add the key to an agent with \`eval "$(ssh-agent)" && ssh-add ${key}\` and try again`);
+      return new RuntimeFailure(`cannot log in to ${this.target.user}@${this.hostAndPort()} over SSH: ${key} needs a passphrase and no ssh-agent runs (SSH_AUTH_SOCK is not set); add the key to an agent with \`eval "$(ssh-agent)" && ssh-add ${key}\` and try again`);
     }
-    return new RuntimeFailure(`cannot log in to ${this.address}: no ssh-agent (SSH_AUTH_SOCK is not set) and no key in ${sshDirectory(this.env)} (id_ed25519, id_ecdsa, id_rsa); make one with ssh-keygen and add its .pub to ~${this.target.user}/.ssh/authorized_keys on ${this.target.host}`);
+    return new RuntimeFailure(`cannot log in to ${this.target.user}@${this.hostAndPort()} over SSH: no ssh-agent (SSH_AUTH_SOCK is not set) and no key in ${sshDirectory(this.env)} (id_ed25519, id_ecdsa, id_rsa); make one with ssh-keygen and add its .pub to ~${this.target.user}/.ssh/authorized_keys on ${this.target.host}`);
   }
 
   private connectFailure(err: Error & { level?: string; code?: string }, credentials: SshCredentials): RuntimeFailure {

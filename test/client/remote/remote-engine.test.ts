@@ -5,10 +5,10 @@
 // there (host key unknown or changed, key refused or encrypted, no sshd, no engine, a
 // malformed address) says so in one line and exits non-zero.
 import t, { type Test } from 'tap';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ContainerSummary } from '../../../src/common/api-types.js';
@@ -173,4 +173,29 @@ t.test('over SSH, refused: host key unknown or changed, key refused or encrypted
   assertOneLineError(t, await stack(good, '--host'), '--host needs a value', 2);
   const all = await settled(() => sessions(sshd), (s) => s.closed === s.opened);
   t.equal(all.closed, all.opened, 'no connection left open');
+});
+
+t.test('over SSH, the ssh-agent\'s keys log in, even beside an encrypted key file', { skip, timeout: 30_000 }, async (t) => {
+  const sshd = await startSshd('agent');
+  t.teardown(() => sshd.stop());
+  const scratch = mkdtempSync(join(tmpdir(), 'stack-ssh-agent-'));
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+  const agentSocket = join(scratch, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+  const agentExit = new Promise((r) => agent.once('exit', r));
+  t.teardown(async () => {
+    agent.kill('SIGTERM');
+    await agentExit;
+  });
+  await settled(() => existsSync(agentSocket), (up) => up, 5000);
+  await promisify(execFile)('ssh-add', [join(sshd.home, '.ssh', 'id_ed25519')], { env: { SSH_AUTH_SOCK: agentSocket } });
+  const ssh = join(scratch, 'home', '.ssh');
+  mkdirSync(ssh, { recursive: true, mode: 0o700 });
+  writeFileSync(join(ssh, 'known_hosts'), `${sshd.hostKeyLine}\n`);
+  sshd.makeKey(ssh, 'secret phrase');
+  const env = { HOME: join(scratch, 'home'), SSH_AUTH_SOCK: agentSocket, STACK_NO_AUTOSTART: '1' };
+  // No engine on that socket: getting as far as asking for it means the login worked.
+  const result = await runCli(['--host', `ssh://root@127.0.0.1:${sshd.port}/nowhere.sock`, 'ps'], { cwd: scratch, env });
+  assertOneLineError(t, result, `no engine answers on /nowhere.sock at root@127.0.0.1:${sshd.port} (over SSH)`);
+  t.equal(sessions(sshd).opened, 1, 'logged in with the agent\'s key');
 });
