@@ -71,8 +71,10 @@ t.test('over SSH: ps, run, exec and logs -f streams, compose up/ps/down, one con
   t.equal((await stack('rm', 'talker')).code, 0);
 
   // STACK_HOST does the same as --host.
+  const beforeEnv = sessions(sshd).opened;
   const viaEnv = await runCli(['ps', '-a'], { cwd: project, env: { ...env, STACK_SOCKET: undefined, STACK_HOST: host } });
   t.equal(viaEnv.code, 0, viaEnv.stderr);
+  t.equal(sessions(sshd).opened, beforeEnv + 1, 'STACK_HOST goes over SSH');
   t.equal(viaEnv.stdout.trim().split('\n').length, 1, 'no containers left from the runs');
 
   writeFileSync(join(project, 'compose.yaml'), 'name: sshproj\nservices:\n  app:\n    image: busybox:test\n    command: ["sleep", "300"]\n    init: true\n');
@@ -80,7 +82,13 @@ t.test('over SSH: ps, run, exec and logs -f streams, compose up/ps/down, one con
   const up = await stack('up', '-d');
   t.equal(up.code, 0, up.stderr);
   t.equal(sessions(sshd).opened, before + 1, 'up makes all its requests on one connection');
-  const composePs = await stack('ps');
+  // The harness's engine is also reachable by its socket here: the count of SSH logins tells which way a command went.
+  const composePs = await runCli(['ps', '-H', host], { cwd: project, env });
+  t.equal(composePs.code, 0, `-H after the command word: ${composePs.stderr}`);
+  t.equal(sessions(sshd).opened, before + 2, '-H after the command word goes over SSH');
+  const afterFile = await runCli(['-f', 'compose.yaml', '--host', host, 'ps'], { cwd: project, env });
+  t.match(afterFile.stdout, /sshproj-app-1/);
+  t.equal(sessions(sshd).opened, before + 3, '--host after another global option goes over SSH');
   t.equal(composePs.code, 0, composePs.stderr);
   t.match(composePs.stdout, /sshproj-app-1/);
   t.match(composePs.stdout, /running|Up/i);
