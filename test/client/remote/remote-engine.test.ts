@@ -77,6 +77,10 @@ t.test('over SSH: ps, run, exec and logs -f streams, compose up/ps/down, one con
   t.equal(sessions(sshd).opened, beforeEnv + 1, 'STACK_HOST goes over SSH');
   t.equal(viaEnv.stdout.trim().split('\n').length, 1, 'no containers left from the runs');
 
+  // --host unix://PATH wins over STACK_SOCKET too.
+  const unixFlag = await runCli(['--host', `unix://${h.paths.socket}`, 'ps'], { cwd: project, env: { ...env, STACK_SOCKET: join(project, 'nothing.sock') } });
+  t.equal(unixFlag.code, 0, `--host unix://: ${unixFlag.stderr}`);
+
   writeFileSync(join(project, 'compose.yaml'), 'name: sshproj\nservices:\n  app:\n    image: busybox:test\n    command: ["sleep", "300"]\n    init: true\n');
   const before = sessions(sshd).opened;
   const up = await stack('up', '-d');
