@@ -83,6 +83,7 @@ t.test('over SSH: ps, run, exec and logs -f streams, compose up/ps/down, one con
 
   writeFileSync(join(project, 'compose.yaml'), 'name: sshproj\nservices:\n  app:\n    image: busybox:test\n    command: ["sleep", "300"]\n    init: true\n');
   const before = sessions(sshd).opened;
+  const upStarted = Math.floor(Date.now() / 1000) - 1;
   const up = await stack('up', '-d');
   t.equal(up.code, 0, up.stderr);
   t.equal(sessions(sshd).opened, before + 1, 'up makes all its requests on one connection');
@@ -96,6 +97,9 @@ t.test('over SSH: ps, run, exec and logs -f streams, compose up/ps/down, one con
   t.equal(composePs.code, 0, composePs.stderr);
   t.match(composePs.stdout, /sshproj-app-1/);
   t.match(composePs.stdout, /running|Up/i);
+  const events = await stack('events', '--since', String(upStarted), '--until', String(Math.ceil(Date.now() / 1000) + 1));
+  t.equal(events.code, 0, events.stderr);
+  t.match(events.stdout, /start.*sshproj-app-1/, 'the event stream over SSH');
   const down = await stack('down', '-t', '1');
   t.equal(down.code, 0, down.stderr);
   t.same((await h.client.call<ContainerSummary[]>('GET', '/containers/json', { query: { all: 1 } })).map((c) => c.Names[0]), [], 'no containers left');
