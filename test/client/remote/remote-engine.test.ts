@@ -1,9 +1,10 @@
 // The CLI against an engine reached over SSH: a real sshd on 127.0.0.1 forwarding to a
 // private engine's socket, the client's key and known_hosts in a temp HOME. Containers run
-// and stream back (run, exec, logs -f), a compose project goes up and down, each command
-// makes one SSH connection and closes it when it ends; and every way of failing to get
-// there (host key unknown or changed, key refused or encrypted, no sshd, no engine, a
-// malformed address) says so in one line and exits non-zero.
+// and stream back (run, exec, logs -f, events), a build context goes up, a compose project
+// goes up and down, each command makes one SSH connection and closes it when it ends; the
+// ssh-agent's keys log in; and every way of failing to get there (host key unknown or
+// changed, key refused or encrypted, no sshd, no engine, a malformed address) says so in
+// one line and exits non-zero. Local commands never load ssh2.
 import t, { type Test } from 'tap';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -33,7 +34,7 @@ function assertOneLineError(t: Test, result: CliResult, expected: RegExp | strin
   t.notMatch(result.stderr, /\n\s+at /, 'no stack trace');
 }
 
-t.test('over SSH: ps, run, exec and logs -f streams, compose up/ps/down, one connection per command', { skip, timeout: 120_000 }, async (t) => {
+t.test('over SSH: ps, run, exec, logs -f and events streams, a build context, compose up/ps/down, one connection per command', { skip, timeout: 120_000 }, async (t) => {
   const sshd = await startSshd('e2e');
   t.teardown(() => sshd.stop());
   const h = await makeEngineHarness('ssh-e2e');
@@ -76,6 +77,16 @@ t.test('over SSH: ps, run, exec and logs -f streams, compose up/ps/down, one con
   t.equal(viaEnv.code, 0, viaEnv.stderr);
   t.equal(sessions(sshd).opened, beforeEnv + 1, 'STACK_HOST goes over SSH');
   t.equal(viaEnv.stdout.trim().split('\n').length, 1, 'no containers left from the runs');
+
+  // A build context goes up through the tunnel (bind mounts, by contrast, are the remote host's paths).
+  const context = join(project, 'context');
+  mkdirSync(context);
+  writeFileSync(join(context, 'Dockerfile'), 'FROM busybox:test\nCOPY payload.txt /payload.txt\n');
+  writeFileSync(join(context, 'payload.txt'), 'x'.repeat(300_000));
+  const built = await stack('build', '-q', '-t', 'uploaded:1', context);
+  t.equal(built.code, 0, built.stderr);
+  const size = await stack('run', '--rm', 'uploaded:1', 'wc', '-c', '/payload.txt');
+  t.equal(size.stdout, '300000 /payload.txt\n', 'the whole context arrived');
 
   // --host unix://PATH wins over STACK_SOCKET too.
   const unixFlag = await runCli(['--host', `unix://${h.paths.socket}`, 'ps'], { cwd: project, env: { ...env, STACK_SOCKET: join(project, 'nothing.sock') } });
