@@ -20,6 +20,8 @@ type Ssh2 = typeof import('ssh2');
 
 /** How long a host may take to answer and finish the handshake and login. */
 const READY_TIMEOUT_MS = 20_000;
+/** The machine-wide known hosts, which ssh also reads. */
+const GLOBAL_KNOWN_HOSTS = '/etc/ssh/ssh_known_hosts';
 /** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: sshd refuses forwarding to Unix sockets. */
 const OPEN_PROHIBITED = 1;
 
@@ -107,28 +109,25 @@ export class SshTransport implements EngineTransport {
 
   /** Undefined when known_hosts lists this key for the host; else why it is refused. */
   private hostKeyRefusal(key: Buffer): RuntimeFailure | undefined {
-    const file = join(sshDirectory(this.env), 'known_hosts');
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      // No file: every host is unknown.
-    }
-    const verdict = checkHostKey(text, this.target.host, this.target.port, key);
-    if (verdict.kind === 'known') return undefined;
+    const userFile = join(sshDirectory(this.env), 'known_hosts');
+    // As ssh: the user's file, then the machine's; a key revoked in either is refused.
+    const verdicts = [userFile, GLOBAL_KNOWN_HOSTS].map((file) => ({ file, ...checkHostKey(readIfPresent(file), this.target.host, this.target.port, key) }));
+    const revoked = verdicts.find((v) => v.kind === 'revoked');
+    if (!revoked && verdicts.some((v) => v.kind === 'known')) return undefined;
     const name = knownHostsName(this.target.host, this.target.port);
     const presented = `${keyType(key)} key ${keyFingerprint(key)}`;
-    const keyscan = `ssh-keyscan${this.target.port === 22 ? '' : ` -p ${this.target.port}`} ${this.target.host} >> ${file}`;
-    if (verdict.kind === 'unknown') {
-      return new RuntimeFailure(`the host key of ${name} is not known (${presented}); if that fingerprint is the host's, add it with \`${keyscan}\` (or connect once with ssh) and try again`);
+    const keyscan = `ssh-keyscan${this.target.port === 22 ? '' : ` -p ${this.target.port}`} ${this.target.host} >> ${userFile}`;
+    if (revoked?.kind === 'revoked') {
+      return new RuntimeFailure(`the host key of ${name} (${presented}) is marked @revoked in ${revoked.file} line ${revoked.line}: refused`);
     }
-    if (verdict.kind === 'revoked') {
-      return new RuntimeFailure(`the host key of ${name} (${presented}) is marked @revoked in ${file} line ${verdict.line}: refused`);
+    const changed = verdicts.find((v) => v.kind === 'changed');
+    if (changed?.kind === 'changed') {
+      return new RuntimeFailure(
+        `the host key of ${name} has CHANGED (it now presents ${presented}, ${changed.file} line ${changed.line} lists another): someone may be intercepting the connection, or the host was reinstalled; ` +
+        `if you are sure it is the latter, remove the old key with \`ssh-keygen -R '${name}' -f ${changed.file}\`, then \`${keyscan}\``,
+      );
     }
-    return new RuntimeFailure(
-      `the host key of ${name} has CHANGED (it now presents ${presented}, ${file} line ${verdict.line} lists another): someone may be intercepting the connection, or the host was reinstalled; ` +
-      `if you are sure it is the latter, remove the old key with \`ssh-keygen -R '${name}' -f ${file}\`, then \`${keyscan}\``,
-    );
+    return new RuntimeFailure(`the host key of ${name} is not known (${presented}); if that fingerprint is the host's, add it with \`${keyscan}\` (or connect once with ssh) and try again`);
   }
 
   private noCredentials(credentials: SshCredentials): RuntimeFailure {
@@ -150,6 +149,15 @@ export class SshTransport implements EngineTransport {
     if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return fail(`cannot reach ${this.target.host} over SSH: its name does not resolve (${err.code})`);
     if (err.level === 'client-timeout') return fail(`cannot reach ${where} over SSH: no SSH answer within ${READY_TIMEOUT_MS / 1000} s`);
     return fail(`SSH connection to ${where} failed: ${err.message}`);
+  }
+}
+
+/** A known_hosts file's text; none is an empty one. */
+function readIfPresent(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 
