@@ -36,7 +36,9 @@ export class SshTransport implements EngineTransport {
 
   connectOptions() {
     return {
+      // The callback form: node:http waits for the channel, and a failure is the request's error.
       createConnection: (_options: unknown, done: (err: Error | null, stream: Duplex) => void): undefined => {
+        // (node:http reads no stream when there is an error: the types just do not say so.)
         this.openChannel().then((channel) => done(null, channel), (err: Error) => done(err, undefined as unknown as Duplex));
         return undefined;
       },
