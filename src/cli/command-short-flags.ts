@@ -1,6 +1,8 @@
 // The command's own meaning of a short flag after the command word, applied to the line
 // before it is read (by yargs in commands.ts, or by plain-command-lines.ts).
 
+import { GLOBAL_OPTIONS_WITH_VALUE } from './global-options.js';
+
 /**
  * Short flags that Compose gives the whole tool (-f file, -p project) but Docker gives some
  * commands (rm -f, run -p): after the command word they are the command's, as a user of
@@ -29,12 +31,10 @@ const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
   'volume prune': { '-f': '--force' },
 };
 
-/** The global options that take a value: their values are not command words. */
-const GLOBAL_WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
 
 export function commandShortFlags(argv: readonly string[]): string[] {
   let at = 0;
-  while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_WITH_VALUE.has(argv[at]!) ? 2 : 1;
+  while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_OPTIONS_WITH_VALUE.has(argv[at]!) ? 2 : 1;
   if (at >= argv.length || (COMMAND_SHORT_FLAGS[argv[at]!] === undefined && COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`] === undefined)) return [...argv];
   const two = COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`];
   const flags = two ?? COMMAND_SHORT_FLAGS[argv[at]!]!;

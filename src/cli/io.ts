@@ -1,6 +1,8 @@
 // What a command may touch of the outside world, passed in so commands run in-process
 // in tests with captured output and a chosen environment.
 
+import type { EngineConnections } from './engine-connections.js';
+
 export interface CliIO {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -11,6 +13,8 @@ export interface CliIO {
   readonly stdin?: AsyncIterable<Buffer | string>;
   /** Ends a command that runs until interrupted (logs -f, events), as Ctrl-C does; for in-process runs. */
   readonly interrupt?: AbortSignal;
+  /** The engine connections this command line opened (main.ts closes them when it ends). */
+  readonly engineConnections?: EngineConnections;
 }
 
 /** Aborts on Ctrl-C or on io.interrupt, whichever comes first; dispose when the command ends. */

@@ -9,6 +9,8 @@ import { runPlainCommandLine } from './plain-command-lines.js';
 import { processIO, type CliIO } from './io.js';
 import { restoreHeldCaCertificates } from '../common/held-ca-certificates.js';
 import { useShortRunSettings } from './short-run.js';
+import { EngineConnections } from './engine-connections.js';
+import { environmentWithHost, takeLeadingHostOption } from './host-option.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, invalidStackFile: 15, internal: 70, interrupted: 130 } as const;
 
@@ -18,14 +20,17 @@ export function stackVersion(): string {
 }
 
 /** Run one command line; resolves to the exit code. Never throws for user errors. */
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+export async function main(commandLine: readonly string[], processIO: CliIO): Promise<number> {
   // The version is asked for by scripts and shell prompts: answer it without loading
   // the command table (yargs alone costs ~70 ms to load).
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    io.stdout.write(`${stackVersion()}\n`);
+  if (commandLine.length === 1 && (commandLine[0] === '--version' || commandLine[0] === '-V')) {
+    processIO.stdout.write(`${stackVersion()}\n`);
     return EXIT.ok;
   }
+  const engineConnections = new EngineConnections();
   try {
+    const { host, rest: argv } = takeLeadingHostOption(commandLine);
+    const io: CliIO = { ...processIO, env: host === undefined ? processIO.env : environmentWithHost(processIO.env, host), engineConnections };
     if (await runConfigWithoutYargs(argv, io)) return EXIT.ok;
     if (await runWithoutYargs(argv, io)) return EXIT.ok;
     if (await runPlainCommandLine(argv, io)) return EXIT.ok;
@@ -33,7 +38,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     await runCommandLine(argv, io);
     return EXIT.ok;
   } catch (err) {
-    return reportError(err, io);
+    return reportError(err, processIO);
+  } finally {
+    engineConnections.closeAll();
   }
 }
 

@@ -76,7 +76,7 @@ export interface RunArgs extends EngineRootArgs {
 /** Options of `run` (and global ones) that take a value, so the image can be told apart. */
 const OPTIONS_WITH_VALUE = new Set([
   '-e', '--env', '-v', '--volume', '-l', '--label', '--name', '--restart', '--entrypoint', '-w', '--workdir', '-u', '--user', '-m', '--memory',
-  '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile',
+  '--health-cmd', '--health-interval', '--health-retries', '--root', '--runtime', '-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '-H', '--host',
   '--pull', '--publish', '--network', '--net', '--network-alias', '--ip', '--mac-address', '--hostname', '--add-host', '--dns', '--link',
   '--index', '--cap-add', '--cap-drop', '--tmpfs', '--cpus', '--shm-size', '--ulimit', '--sysctl', '--group-add', '--oom-score-adj',
   '--stop-signal', '--stop-timeout',

@@ -1,13 +1,15 @@
-// The CLI's client of the engine API over its Unix socket: JSON requests, streamed
-// responses (logs, events) and errors turned back into the tool's error classes, so the
-// CLI reports "No such container: web" exactly as the engine said it.
+// The CLI's client of the engine API over its socket (local, or remote through SSH, see
+// engine-transport.ts): JSON requests, streamed responses (logs, events) and errors turned
+// back into the tool's error classes, so the CLI reports "No such container: web" exactly
+// as the engine said it.
 
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions as HttpRequestOptions } from 'node:http';
 import { ConflictError, NotFoundError, RuntimeFailure, UsageError } from '../common/errors.js';
+import { unixSocketTransport, type EngineTransport } from './engine-transport.js';
 
 export class EngineUnreachable extends Error {
-  constructor(readonly socket: string, cause: unknown) {
-    super(`no engine answers on ${socket}`, { cause });
+  constructor(readonly address: string, cause: unknown) {
+    super(`no engine answers on ${address}`, { cause });
     this.name = 'EngineUnreachable';
   }
 }
@@ -43,18 +45,35 @@ async function readAll(res: IncomingMessage): Promise<string> {
 }
 
 export class ApiClient {
-  constructor(readonly socket: string) {}
+  readonly transport: EngineTransport;
+
+  /** `engine`: the path of a local engine's socket, or a transport to one elsewhere. */
+  constructor(engine: string | EngineTransport) {
+    this.transport = typeof engine === 'string' ? unixSocketTransport(engine) : engine;
+  }
+
+  /** Where the engine is, for messages. */
+  get address(): string {
+    return this.transport.address;
+  }
+
+  /** An HTTP request to the engine (path with the API version), for callers that need the raw exchange (an upgrade). */
+  request(options: Pick<HttpRequestOptions, 'method' | 'path' | 'headers' | 'signal'>): ClientRequest {
+    return httpRequest({
+      ...this.transport.connectOptions(),
+      // Named, as the default "localhost" is not: Node's agent then asks whether that
+      // name is an IPv6 address, and the first such question compiles a large regular
+      // expression (~10 ms of every command). The engine ignores the Host header.
+      host: '127.0.0.1',
+      ...options,
+    });
+  }
 
   /** The raw response, for streams; throws the engine's error for a status of 400 and up. */
   async open(method: string, path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpRequest({
-        socketPath: this.socket,
-        // Named, as the default "localhost" is not: Node's agent then asks whether that
-        // name is an IPv6 address, and the first such question compiles a large regular
-        // expression (~10 ms of every command). The engine ignores the Host header.
-        host: '127.0.0.1',
+      const req = this.request({
         method,
         path: `/v1.41${pathWithQuery(path, options.query)}`,
         headers: {
@@ -65,7 +84,7 @@ export class ApiClient {
       });
       req.once('response', resolve);
       req.once('error', (err: NodeJS.ErrnoException) => {
-        reject(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(err.code ?? '') ? new EngineUnreachable(this.socket, err) : err);
+        reject(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(err.code ?? '') ? new EngineUnreachable(this.address, err) : err);
       });
       if (options.rawBody) {
         options.rawBody.stream.on('error', (err) => req.destroy(err));

@@ -2,7 +2,6 @@
 // request upgrades to a raw stream that carries stdin one way and the output the other.
 // Resolves with the process's exit code (read from the exec's inspect afterwards).
 
-import { request } from 'node:http';
 import { FrameDecoder, STDERR } from '../common/docker-stream.js';
 import { RuntimeFailure } from '../common/errors.js';
 import type { ApiClient } from './api-client.js';
@@ -17,8 +16,7 @@ export interface AttachStreams {
 export async function attachExec(client: ApiClient, execId: string, streams: AttachStreams): Promise<number> {
   const body = JSON.stringify({ Detach: false, Tty: streams.tty });
   await new Promise<void>((resolve, reject) => {
-    const req = request({
-      socketPath: client.socket,
+    const req = client.request({
       method: 'POST',
       path: `/v1.41/exec/${execId}/start`,
       headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'Upgrade', Upgrade: 'tcp' },

@@ -55,8 +55,8 @@ export async function streamLogs(client: ApiClient, container: string, request: 
           if (decoder instanceof RawLogDecoder) decoder.end();
           resolve();
         });
-        res.on('aborted', () => reject(new EngineUnreachable(client.socket, new Error('connection dropped'))));
-        res.on('error', (err) => reject(new EngineUnreachable(client.socket, err)));
+        res.on('aborted', () => reject(new EngineUnreachable(client.address, new Error('connection dropped'))));
+        res.on('error', (err) => reject(new EngineUnreachable(client.address, err)));
       });
       if (!request.follow || request.signal?.aborted) return;
       // The stream ended: either the container stopped, or the engine went away mid-stream
@@ -74,7 +74,7 @@ export async function streamLogs(client: ApiClient, container: string, request: 
     }
     const deadline = Date.now() + (request.reconnectMs ?? 30_000);
     while (!(await client.ping())) {
-      if (Date.now() > deadline || request.signal?.aborted) throw new EngineUnreachable(client.socket, new Error('the engine did not come back'));
+      if (Date.now() > deadline || request.signal?.aborted) throw new EngineUnreachable(client.address, new Error('the engine did not come back'));
       await sleep(100);
     }
     if (last !== undefined) since = unixSeconds(last);

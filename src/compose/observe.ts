@@ -72,6 +72,16 @@ export const machineObserveHost: ObserveHost = {
 };
 
 /**
+ * For an engine on another host (over SSH): its ports cannot be probed from here, so none is
+ * reported taken and the engine refuses a taken one when it starts the container. Paths are
+ * still looked up here: build contexts are read and uploaded from this machine.
+ */
+export const remoteObserveHost: ObserveHost = {
+  portFree: () => Promise.resolve(true),
+  pathExists: existsSync,
+};
+
+/**
  * Read the project's state. Without `project` (down works from labels alone) there is no
  * plan that needs images or free ports: they are not read, and down does not wait for the
  * image list, the slowest of these answers.

@@ -9,7 +9,7 @@ import type { EmitEvent } from './events.js';
 import type { RegistryLogins } from './image-sources.js';
 import { ignoredKeyWarnings } from './ignored-keys.js';
 import type { LoadedProject } from './load.js';
-import { machineObserveHost, observeProject, type ObserveHost } from './observe.js';
+import { machineObserveHost, observeProject, remoteObserveHost, type ObserveHost } from './observe.js';
 import { planUp, type Plan, type UpOptions } from './plan.js';
 
 export interface UpRequest extends UpOptions {
@@ -29,7 +29,7 @@ export interface UpRequest extends UpOptions {
 /** The plan that was (or, with dryRun, would be) applied. */
 export async function upProject(client: ApiClient, loaded: LoadedProject, request: UpRequest): Promise<Plan> {
   const { project, graph } = loaded;
-  const observed = await observeProject(client, project.name, project, request.observeHost ?? machineObserveHost);
+  const observed = await observeProject(client, project.name, project, request.observeHost ?? (client.transport.onThisMachine ? machineObserveHost : remoteObserveHost));
   const plan = planUp(project, graph, observed, loaded.environment ? { ...request, environment: loaded.environment } : request);
   for (const message of ignoredKeyWarnings(plan.services.map((s) => project.services[s]!).filter(Boolean))) request.emit({ type: 'warning', message });
   if (request.dryRun) return plan;
