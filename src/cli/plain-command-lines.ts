@@ -120,31 +120,27 @@ export function readLogsCommandLine(argv: readonly string[]): LogsArgs | undefin
   };
 }
 
+type PlainCommand = (argv: readonly string[], io: CliIO) => Promise<boolean>;
+
+/** A command read here: its reader, and its runner, loaded only for a line the reader took. */
+function plainCommand<A>(read: (argv: readonly string[]) => A | undefined, runner: () => Promise<(args: A, io: CliIO) => Promise<void>>): PlainCommand {
+  return async (argv, io) => {
+    const args = read(argv);
+    if (args === undefined) return false;
+    await (await runner())(args, io);
+    return true;
+  };
+}
+
+const PLAIN_COMMANDS: readonly PlainCommand[] = [
+  plainCommand(readUpCommandLine, async () => (await import('./up.js')).runUp),
+  plainCommand(readDownCommandLine, async () => (await import('./down.js')).runDown),
+  plainCommand(readPsCommandLine, async () => (await import('./ps.js')).runPs),
+  plainCommand(readLogsCommandLine, async () => (await import('./logs.js')).runLogs),
+];
+
 /** Runs `stack up`, `down`, `ps` or `logs` if `argv` is a plain line of one; false means "ask yargs". */
 export async function runPlainCommandLine(argv: readonly string[], io: CliIO): Promise<boolean> {
-  const up = readUpCommandLine(argv);
-  if (up) {
-    const { runUp } = await import('./up.js');
-    await runUp(up, io);
-    return true;
-  }
-  const down = readDownCommandLine(argv);
-  if (down) {
-    const { runDown } = await import('./down.js');
-    await runDown(down, io);
-    return true;
-  }
-  const ps = readPsCommandLine(argv);
-  if (ps) {
-    const { runPs } = await import('./ps.js');
-    await runPs(ps, io);
-    return true;
-  }
-  const logs = readLogsCommandLine(argv);
-  if (logs) {
-    const { runLogs } = await import('./logs.js');
-    await runLogs(logs, io);
-    return true;
-  }
+  for (const command of PLAIN_COMMANDS) if (await command(argv, io)) return true;
   return false;
 }
