@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { encodeOutput, outputContentType, STDERR, STDOUT } from '../common/docker-stream.js';
 import { readContainerLog } from '../engine/container-logs.js';
 import type { Engine } from '../engine/engine.js';
+import { batchedWrites } from '../common/batched-writes.js';
 import { refuseUpgrade, takeUpgradeBody } from './exec-routes.js';
 import { queryFlag, stripVersion } from './router.js';
 
@@ -39,12 +40,14 @@ export async function handleAttachUpgrade(engine: Engine, req: IncomingMessage, 
   const since = queryFlag(query, 'logs') ? undefined : `${new Date().toISOString().slice(0, 23)}000000Z`;
   let exited = false;
   const exit = engine.containers.wait(id, 'next-exit', abort.signal).then(() => (exited = true));
+  const out = batchedWrites((chunk) => socket.writable && socket.write(chunk));
   await readContainerLog(
     engine.containers.logPath(id),
     { stdout: queryFlag(query, 'stdout'), stderr: queryFlag(query, 'stderr'), follow: queryFlag(query, 'stream'), ...(since ? { since } : {}) },
-    (entry) => socket.writable && socket.write(encodeOutput(tty, entry.stream === 'stderr' ? STDERR : STDOUT, entry.log)),
+    (entry) => out.add(encodeOutput(tty, entry.stream === 'stderr' ? STDERR : STDOUT, entry.log)),
     { isStopped: () => exited, stopped: exit, signal: abort.signal },
   ).catch(() => undefined);
+  out.flush();
   socket.end();
   return true;
 }

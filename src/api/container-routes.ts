@@ -10,6 +10,7 @@ import { logInstant, readContainerLog } from '../engine/container-logs.js';
 import type { ContainerRecord } from '../engine/container-record.js';
 import type { ContainerStats } from '../common/container-stats-shape.js';
 import type { Engine } from '../engine/engine.js';
+import { batchedWrites } from '../common/batched-writes.js';
 import { HttpError, labelMatches, parseFilters, queryFlag, queryInt, readJsonBody, Reply, type Router } from './router.js';
 
 export function addContainerRoutes(router: Router, engine: Engine): void {
@@ -107,12 +108,14 @@ export function addContainerRoutes(router: Router, engine: Engine): void {
     const tty = record.Config.Tty ?? false;
     res.writeHead(200, { 'Content-Type': outputContentType(tty) });
     res.flushHeaders();
+    const out = batchedWrites((chunk) => res.write(chunk));
     await readContainerLog(
       containers.logPath(record.Id),
       { stdout, stderr, follow, ...(since ? { since } : {}), ...(until ? { until } : {}), ...(tail !== undefined && tail >= 0 ? { tail } : {}) },
-      (entry) => res.write(encodeOutput(tty, entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
+      (entry) => out.add(encodeOutput(tty, entry.stream === 'stderr' ? STDERR : STDOUT, timestamps ? `${entry.time} ${entry.log}` : entry.log)),
       follow ? { isStopped: () => !containers.isRunning(record.Id), stopped: containers.wait(record.Id, 'not-running', signal), signal } : undefined,
     );
+    out.flush();
     res.end();
     return undefined;
   });

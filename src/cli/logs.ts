@@ -6,6 +6,7 @@
 
 import type { Argv, CommandModule } from 'yargs';
 import type { ApiClient } from '../client/api-client.js';
+import { batchedWrites } from '../common/batched-writes.js';
 import type { LoggedContainer } from '../compose/project-logs.js';
 import { engineClient } from './engine-client.js';
 import type { GlobalArgs } from './global-options.js';
@@ -60,13 +61,24 @@ export async function runLogs(args: LogsArgs, io: CliIO): Promise<void> {
     if (services.length === 0 && refs.length === 1) {
       const target = await resolveContainer(client, scope, refs[0]!);
       const { streamLogs } = await import('../client/log-stream.js');
+      const out = batchedWrites((chunk) => io.stdout.write(chunk));
+      const err = batchedWrites((chunk) => io.stderr.write(chunk.toString('utf8')));
+      let last: 'stdout' | 'stderr' = 'stdout';
       await streamLogs(client, target.id, {
         follow: args.follow,
         signal: stop.signal,
         ...(args.tail !== undefined ? { tail: args.tail } : {}),
         ...(args.since !== undefined ? { since: args.since } : {}),
         ...(args.until !== undefined ? { until: args.until } : {}),
-      }, (line) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(args.timestamps ? `${line.time} ${line.text}` : line.text));
+      }, (line) => {
+        // Lines keep their order across the two streams: a switch sends what the other holds first.
+        if (line.stream !== last) (last === 'stdout' ? out : err).flush();
+        last = line.stream;
+        (line.stream === 'stderr' ? err : out).add(args.timestamps ? `${line.time} ${line.text}` : line.text);
+      }).finally(() => {
+        out.flush();
+        err.flush();
+      });
       return;
     }
     const { containers, services: followed } = await loggedContainers(client, scope, names, index);

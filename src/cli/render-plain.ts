@@ -5,6 +5,7 @@
 
 import type { ComposeEvent, EmitEvent } from '../compose/events.js';
 import { progressOf, watchLineOf } from '../compose/events.js';
+import { batchedWrites } from '../common/batched-writes.js';
 import type { CliIO } from './io.js';
 
 export interface Renderer {
@@ -24,39 +25,43 @@ export function plainRenderer(io: CliIO, colour = useColour(io), logPrefix = tru
   const paint = (code: number, text: string): string => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
   let width = 0;
   const colours = new Map<string, number>();
+  // Log lines come a chunk at a time: one write per chunk. Any other line sends them first.
+  const logLines = batchedWrites((chunk) => io.stdout.write(chunk));
+  const stdout = { write: (text: string) => (logLines.flush(), io.stdout.write(text)) };
+  const stderr = { write: (text: string) => (logLines.flush(), io.stderr.write(text)) };
   const emit = (e: ComposeEvent): void => {
     if (e.type === 'log') {
       if (!colours.has(e.container)) colours.set(e.container, LOG_COLOURS[colours.size % LOG_COLOURS.length]!);
       const prefix = paint(colours.get(e.container)!, `${e.container.padEnd(width)} |`);
       // A terminal's lines end in \r\n (the tty's output processing): one line end all the same.
       const text = e.text.replace(/\r?\n$/, '');
-      io.stdout.write(text.split(/\r?\n/).map((l) => (logPrefix ? `${prefix} ${l}\n` : `${l}\n`)).join(''));
+      logLines.add(text.split(/\r?\n/).map((l) => (logPrefix ? `${prefix} ${l}\n` : `${l}\n`)).join(''));
       return;
     }
     if (e.type === 'orphans') {
-      io.stderr.write(`${paint(33, 'WARN')} Found orphan containers (${e.containers.join(', ')}) for this project. If you removed or renamed this service in your stack file, run this command with --remove-orphans to clean it up.\n`);
+      stderr.write(`${paint(33, 'WARN')} Found orphan containers (${e.containers.join(', ')}) for this project. If you removed or renamed this service in your stack file, run this command with --remove-orphans to clean it up.\n`);
       return;
     }
     if (e.type === 'warning') {
-      io.stderr.write(`${paint(33, 'WARN')} ${e.message}\n`);
+      stderr.write(`${paint(33, 'WARN')} ${e.message}\n`);
       return;
     }
     const watch = watchLineOf(e);
     if (watch) {
-      (watch.error ? io.stderr : io.stdout).write(`${paint(watch.error ? 31 : 36, 'watch')} | ${watch.text}\n`);
+      (watch.error ? stderr : stdout).write(`${paint(watch.error ? 31 : 36, 'watch')} | ${watch.text}\n`);
       return;
     }
     // Errors reach the user through the top level's message (main.ts); health failures are in it too.
     if (e.type === 'error' || (e.type === 'health' && e.status !== 'healthy')) return;
     if ((e.type === 'image-pulling' || e.type === 'image-building' || e.type === 'image-pushing') && e.detail !== undefined) {
-      io.stdout.write(`   ${e.image}  ${e.detail}\n`);
+      stdout.write(`   ${e.image}  ${e.detail}\n`);
       return;
     }
     const p = progressOf(e);
     if (!p) return;
     const mark = p.done ? paint(32, '✔') : ' ';
     const status = e.type === 'container-exited' ? `Exited (${e.exitCode})` : e.type === 'waiting' ? `Waiting for ${e.dependency}` : p.status;
-    io.stdout.write(` ${mark} ${p.resource} ${p.name}  ${p.done ? paint(32, status) : status}\n`);
+    stdout.write(` ${mark} ${p.resource} ${p.name}  ${p.done ? paint(32, status) : status}\n`);
   };
   return {
     emit,

@@ -23,11 +23,14 @@ export function encodeOutput<T extends Buffer | string>(tty: boolean, stream: St
 }
 
 export function encodeFrame(stream: StreamId, payload: Buffer | string): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(body.length, 4);
-  return Buffer.concat([header, body]);
+  // One buffer, header and payload written in place (a log sends one frame per line).
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const frame = Buffer.allocUnsafe(8 + length);
+  frame.writeUInt32BE(stream * 0x1000000, 0);
+  frame.writeUInt32BE(length, 4);
+  if (typeof payload === 'string') frame.write(payload, 8);
+  else payload.copy(frame, 8);
+  return frame;
 }
 
 /**

@@ -61,7 +61,19 @@ t.test('plain: logs prefixed with the container name, aligned; several lines in 
   r.alignLogs(['shop-db-1', 'shop-worker-1']);
   r.emit({ type: 'log', service: 'db', container: 'shop-db-1', stream: 'stdout', text: 'ready\n' });
   r.emit({ type: 'log', service: 'worker', container: 'shop-worker-1', stream: 'stderr', text: 'a\nb\n' });
-  t.equal(out.out(), 'shop-db-1     | ready\nshop-worker-1 | a\nshop-worker-1 | b\n');
+  t.equal(out.out(), '', 'log lines wait for the code that emits them to yield ...');
+  await null;
+  t.equal(out.out(), 'shop-db-1     | ready\nshop-worker-1 | a\nshop-worker-1 | b\n', '... then go out together');
+});
+
+t.test('plain: a line that is not a log line sends the log lines before it first', async (t) => {
+  const out = io();
+  const r = plainRenderer(out);
+  r.emit({ type: 'log', service: 'db', container: 'shop-db-1', stream: 'stdout', text: 'ready\n' });
+  r.emit({ type: 'container-exited', service: 'db', container: 'shop-db-1', exitCode: 0 });
+  r.emit({ type: 'log', service: 'db', container: 'shop-db-1', stream: 'stdout', text: 'after\n' });
+  await null;
+  t.match(out.out(), /^shop-db-1 \| ready\n.*Exited \(0\)\nshop-db-1 \| after\n$/s);
 });
 
 t.test('colour on a terminal only, and never with NO_COLOR', async (t) => {
