@@ -32,9 +32,15 @@ const COMMAND_SHORT_FLAGS: Record<string, Record<string, string>> = {
 };
 
 
-export function commandShortFlags(argv: readonly string[]): string[] {
+/** Where the command word is: after the global options (and their values) before it. */
+export function commandWordIndex(argv: readonly string[]): number {
   let at = 0;
   while (at < argv.length && argv[at]!.startsWith('-')) at += GLOBAL_OPTIONS_WITH_VALUE.has(argv[at]!) ? 2 : 1;
+  return at;
+}
+
+export function commandShortFlags(argv: readonly string[]): string[] {
+  const at = commandWordIndex(argv);
   if (at >= argv.length || (COMMAND_SHORT_FLAGS[argv[at]!] === undefined && COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`] === undefined)) return [...argv];
   const two = COMMAND_SHORT_FLAGS[`${argv[at]} ${argv[at + 1]}`];
   const flags = two ?? COMMAND_SHORT_FLAGS[argv[at]!]!;

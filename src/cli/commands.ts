@@ -1,45 +1,54 @@
 // The command table: one module per command, registered here, parsed by yargs.
-// Loaded only when a command runs (see main.ts), since yargs is slow to load.
+// Loaded only when a command runs (see main.ts), since yargs is slow to load; of the
+// commands, only the one the line names.
 
 import yargs from 'yargs';
 import { UsageError } from '../common/errors.js';
-import { configCommand } from './config.js';
-import { imageCommand } from './image.js';
-import { builderCommand } from './builder.js';
-import { buildCommand } from './build.js';
-import { runCommand, separateRunCommand } from './run.js';
-import { engineCommand } from './engine.js';
-import { psCommand } from './ps.js';
-import { logsCommand } from './logs.js';
-import { execCommand } from './exec.js';
-import { lifecycleCommands } from './container-lifecycle.js';
-import { inspectCommand } from './inspect.js';
-import { imagesCommand } from './images.js';
-import { topCommand } from './top.js';
-import { portCommand } from './port.js';
-import { cpCommand } from './cp.js';
-import { statsCommand } from './stats.js';
-import { networkCommand } from './network.js';
-import { volumeCommand } from './volume.js';
-import { pullCommand } from './pull.js';
-import { pushCommand } from './push.js';
-import { tagCommand } from './tag.js';
-import { loginCommand } from './login.js';
-import { logoutCommand } from './logout.js';
-import { upCommand } from './up.js';
-import { downCommand } from './down.js';
-import { saveCommand } from './save.js';
-import { loadCommand } from './load.js';
-import { rmiCommand } from './rmi.js';
-import { lsCommand } from './ls.js';
-import { waitCommand } from './wait.js';
-import { eventsCommand } from './events.js';
-import { watchCommand } from './watch.js';
-import { commandShortFlags } from './command-short-flags.js';
+import { commandShortFlags, commandWordIndex } from './command-short-flags.js';
 import { withGlobalOptions } from './global-options.js';
 import { environmentWithHost } from './host-option.js';
 import type { CliIO } from './io.js';
 import { stackVersion } from './main.js';
+
+/**
+ * The commands in the order `stack --help` lists them: the words that name each, and its
+ * module, loaded only for a line that names it (all of them for help, completion or a
+ * word that names none, so yargs can list them or say what is unknown).
+ */
+const COMMAND_TABLE: ReadonlyArray<{ words: readonly string[]; load: (io: CliIO) => Promise<unknown> }> = [
+  { words: ['config'], load: async (io) => (await import('./config.js')).configCommand(io) },
+  { words: ['image'], load: async (io) => (await import('./image.js')).imageCommand(io) },
+  { words: ['build'], load: async (io) => (await import('./build.js')).buildCommand(io) },
+  { words: ['builder'], load: async (io) => (await import('./builder.js')).builderCommand(io) },
+  { words: ['run'], load: async (io) => (await import('./run.js')).runCommand(io) },
+  { words: ['engine'], load: async (io) => (await import('./engine.js')).engineCommand(io) },
+  { words: ['ps'], load: async (io) => (await import('./ps.js')).psCommand(io) },
+  { words: ['logs'], load: async (io) => (await import('./logs.js')).logsCommand(io) },
+  { words: ['exec'], load: async (io) => (await import('./exec.js')).execCommand(io) },
+  { words: ['start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'rm'], load: async (io) => (await import('./container-lifecycle.js')).lifecycleCommands(io) },
+  { words: ['inspect'], load: async (io) => (await import('./inspect.js')).inspectCommand(io) },
+  { words: ['images'], load: async (io) => (await import('./images.js')).imagesCommand(io) },
+  { words: ['top'], load: async (io) => (await import('./top.js')).topCommand(io) },
+  { words: ['port'], load: async (io) => (await import('./port.js')).portCommand(io) },
+  { words: ['cp'], load: async (io) => (await import('./cp.js')).cpCommand(io) },
+  { words: ['stats'], load: async (io) => (await import('./stats.js')).statsCommand(io) },
+  { words: ['network'], load: async (io) => (await import('./network.js')).networkCommand(io) },
+  { words: ['volume'], load: async (io) => (await import('./volume.js')).volumeCommand(io) },
+  { words: ['pull'], load: async (io) => (await import('./pull.js')).pullCommand(io) },
+  { words: ['push'], load: async (io) => (await import('./push.js')).pushCommand(io) },
+  { words: ['tag'], load: async (io) => (await import('./tag.js')).tagCommand(io) },
+  { words: ['login'], load: async (io) => (await import('./login.js')).loginCommand(io) },
+  { words: ['logout'], load: async (io) => (await import('./logout.js')).logoutCommand(io) },
+  { words: ['up'], load: async (io) => (await import('./up.js')).upCommand(io) },
+  { words: ['down'], load: async (io) => (await import('./down.js')).downCommand(io) },
+  { words: ['save'], load: async (io) => (await import('./save.js')).saveCommand(io) },
+  { words: ['load'], load: async (io) => (await import('./load.js')).loadCommand(io) },
+  { words: ['rmi'], load: async (io) => (await import('./rmi.js')).rmiCommand(io) },
+  { words: ['ls'], load: async (io) => (await import('./ls.js')).lsCommand(io) },
+  { words: ['wait'], load: async (io) => (await import('./wait.js')).waitCommand(io) },
+  { words: ['events'], load: async (io) => (await import('./events.js')).eventsCommand(io) },
+  { words: ['watch'], load: async (io) => (await import('./watch.js')).watchCommand(io) },
+];
 
 /** Parse and run one command line; errors propagate to main.ts. */
 export async function runCommandLine(argv: readonly string[], io: CliIO): Promise<void> {
@@ -47,41 +56,16 @@ export async function runCommandLine(argv: readonly string[], io: CliIO): Promis
   // engine in their io's environment, read when they run, after this middleware.
   let env = io.env;
   const commandIO: CliIO = { ...io, get env() { return env; } };
-  const parser = withGlobalOptions(yargs(commandShortFlags(separateRunCommand(argv))))
+  // `run` and `exec` take everything after their image or container as its command.
+  const line = argv.includes('run') || argv.includes('exec') ? (await import('./run.js')).separateRunCommand(argv) : [...argv];
+  const parser = withGlobalOptions(yargs(commandShortFlags(line)))
     .scriptName('stack')
-    .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.')
-    .command(configCommand(commandIO))
-    .command(imageCommand(commandIO))
-    .command(buildCommand(commandIO))
-    .command(builderCommand(commandIO))
-    .command(runCommand(commandIO))
-    .command(engineCommand(commandIO))
-    .command(psCommand(commandIO))
-    .command(logsCommand(commandIO))
-    .command(execCommand(commandIO))
-    .command(lifecycleCommands(commandIO))
-    .command(inspectCommand(commandIO))
-    .command(imagesCommand(commandIO))
-    .command(topCommand(commandIO))
-    .command(portCommand(commandIO))
-    .command(cpCommand(commandIO))
-    .command(statsCommand(commandIO))
-    .command(networkCommand(commandIO))
-    .command(volumeCommand(commandIO))
-    .command(pullCommand(commandIO))
-    .command(pushCommand(commandIO))
-    .command(tagCommand(commandIO))
-    .command(loginCommand(commandIO))
-    .command(logoutCommand(commandIO))
-    .command(upCommand(commandIO))
-    .command(downCommand(commandIO))
-    .command(saveCommand(commandIO))
-    .command(loadCommand(commandIO))
-    .command(rmiCommand(commandIO))
-    .command(lsCommand(commandIO))
-    .command(waitCommand(commandIO))
-    .command(eventsCommand(commandIO))
-    .command(watchCommand(commandIO))
+    .usage('$0 <command> [options]\n\nMulti-container dev environments from Compose files, on a runtime of our own.');
+  const word = argv[commandWordIndex(argv)];
+  const named = COMMAND_TABLE.filter((c) => word !== undefined && c.words.includes(word));
+  // Each module (or array of them: start|stop|...) is typed with its own arguments, which yargs leaves to it.
+  for (const command of named.length > 0 ? named : COMMAND_TABLE) parser.command((await command.load(commandIO)) as never);
+  parser
     .middleware((args) => {
       if (typeof args.host === 'string') env = environmentWithHost(env, args.host);
     }, true)
