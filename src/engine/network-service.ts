@@ -89,11 +89,13 @@ export class NetworkService {
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const files = await readdir(this.dir);
-    // Removals a previous engine did not see through: their bridges and rules go now.
+    // Removals a previous engine did not see through: their bridges and rules go now (or,
+    // should the kernel refuse, at the next start: the engine starts all the same).
     for (const file of files.filter((f) => f.endsWith(REMOVING))) {
       const record = await readRecord(join(this.dir, file));
-      if (record) await this.dematerialize(record);
-      await unlink(join(this.dir, file));
+      await (record ? this.dematerialize(record) : Promise.resolve())
+        .then(() => unlink(join(this.dir, file)))
+        .catch(() => undefined);
     }
     for (const file of files) {
       if (!file.endsWith('.json')) continue;
